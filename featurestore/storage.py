@@ -1,0 +1,139 @@
+"""File-system primitives for the store: one root that is a local path or an fsspec URL.
+
+Every parquet file is written so that a reader never sees half of it: on a local disk it is written
+under a temporary name ending in ``.tmp`` (which no ``*.parquet`` glob matches) and renamed into place
+with ``os.replace``; on an object store a single PUT is already atomic, so the object is written
+directly under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PARQUET_COMPRESSION = "zstd"
+ROW_GROUP_ROWS = 128 * 1024
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """What a write produced: where, how many rows and bytes, and a checksum of the file bytes."""
+
+    path: str
+    rows: int
+    bytes: int
+    sha256: str
+
+
+def is_local(path: str) -> bool:
+    """True when ``path`` is a plain local path (no ``scheme://``) or a ``file://`` URL."""
+    return "://" not in path or path.startswith("file://")
+
+
+def local_path(path: str) -> str:
+    return path[len("file://") :] if path.startswith("file://") else path
+
+
+def filesystem(path: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec filesystem for ``path`` and the path in that filesystem's own form."""
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    return fs, fs_path
+
+
+def join(root: str, *parts: str) -> str:
+    """Join path components under a root that may be a URL (always with ``/``)."""
+    out = root.rstrip("/")
+    for part in parts:
+        out = f"{out}/{part.strip('/')}"
+    return out
+
+
+def write_parquet_atomic(
+    path: str,
+    table: pa.Table,
+    *,
+    schema: pa.Schema | None = None,
+    row_group_rows: int = ROW_GROUP_ROWS,
+) -> WrittenFile:
+    """Write ``table`` to ``path`` (local or URL) so that readers see the old file or the new one.
+
+    ``schema``, when given, is enforced: the table is cast to it, and a column that cannot be cast
+    raises ``ValueError`` naming the column and the target path.
+    """
+    if schema is not None:
+        table = cast_to_schema(table, schema, where=path)
+    fs, fs_path = filesystem(path)
+    parent = fs_path.rsplit("/", 1)[0]
+    fs.makedirs(parent, exist_ok=True)
+    if is_local(path):
+        final = local_path(fs_path)
+        tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
+        try:
+            pq.write_table(
+                table, tmp, compression=PARQUET_COMPRESSION, row_group_size=row_group_rows
+            )
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            size, digest = _size_and_digest_local(tmp)
+            os.replace(tmp, final)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    else:
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression=PARQUET_COMPRESSION, row_group_size=row_group_rows)
+        data = sink.getvalue().to_pybytes()
+        with fs.open(fs_path, "wb") as fh:
+            fh.write(data)
+        size, digest = len(data), hashlib.sha256(data).hexdigest()
+    return WrittenFile(path=path, rows=table.num_rows, bytes=size, sha256=digest)
+
+
+def cast_to_schema(table: pa.Table, schema: pa.Schema, *, where: str) -> pa.Table:
+    """Select and cast ``table``'s columns to ``schema``; errors name the column and ``where``."""
+    missing = [name for name in schema.names if name not in table.column_names]
+    if missing:
+        raise ValueError(f"{where}: missing columns {missing} (expected {schema.names})")
+    columns = []
+    for field in schema:
+        column = table.column(field.name)
+        try:
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise ValueError(
+                f"{where}: column {field.name!r} of type {column.type} cannot be cast to "
+                f"{field.type}: {exc}"
+            ) from exc
+        if not field.nullable and columns[-1].null_count:
+            raise ValueError(
+                f"{where}: column {field.name!r} has {columns[-1].null_count} null values "
+                "but the schema does not allow nulls"
+            )
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def list_parquet_files(directory: str) -> list[str]:
+    """Complete parquet files under ``directory`` (recursive, sorted); temporary files excluded."""
+    fs, fs_path = filesystem(directory)
+    if not fs.exists(fs_path):
+        return []
+    found = fs.find(fs_path)
+    protocol = directory.split("://", 1)[0] if not is_local(directory) else None
+    files = sorted(
+        p for p in found if p.endswith(".parquet") and not p.rsplit("/", 1)[-1].startswith(".")
+    )
+    return [f"{protocol}://{p}" if protocol else p for p in files]
+
+
+def _size_and_digest_local(path: str) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return os.path.getsize(path), digest.hexdigest()

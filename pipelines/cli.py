@@ -1,0 +1,42 @@
+"""The ``cardfeatures`` command line.
+
+Each package contributes its own subcommands through a ``register(subparsers)`` function in its
+``cli`` module; those modules import their heavy dependencies (torch, dagster) only inside the
+command handlers, so ``cardfeatures --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that contribute subcommands, in the order they appear in --help.
+COMMAND_MODULES = (
+    "pipelines.commands",
+    "textclean.cli",
+    "encoders.cli",
+    "featurestore.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cardfeatures",
+        description="Offline feature extraction and feature store for marketplace product cards.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result = args.handler(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
