@@ -1,0 +1,134 @@
+"""Text normalisation: pure ``str -> str`` and its batch form over a polars column.
+
+The steps, in order (each one keeps information a later feature might need):
+
+1. lone UTF-16 surrogates (only possible in Python strings) become U+FFFD;
+2. HTML: ``<script>``/``<style>`` blocks and comments are dropped, block-level tags (``<br>``,
+   ``<p>``, ``<div>``, ``<li>``, ...) become a space, other tags are removed, then entities are
+   unescaped (``&nbsp;`` -> NBSP, ``&quot;`` -> ``"``);
+3. Unicode NFC (composes ``е`` + combining breve into ``й``) - not NFKC, which would fold
+   superscripts, ligatures and fractions that carry meaning; only full-width ASCII (``ＡＢＣ１``)
+   is folded to ASCII, because it is a pure presentation variant;
+4. zero-width characters, bidi controls, the BOM and soft hyphens are deleted (they hide inside
+   words and break tokenisation);
+5. other control characters (tabs, newlines included) become a space;
+6. typographic quotes become ``"`` or ``'``, all dash and minus variants become ``-``;
+7. whitespace (any Unicode space) is collapsed to one ASCII space and the ends are stripped.
+
+Splitting of words glued across scripts or digits (``средствоUniversal``, ``500мл``) is NOT done
+here: a word such as ``мoлоко`` (Latin ``o``) would look glued. It is done by the homoglyph
+repairer (``textclean.repair``), which splits only what it cannot read as one word.
+
+``normalize_text`` and ``normalize_column`` give the same result for every string; the column form
+runs the regular expressions inside polars (Rust) and calls Python only for the distinct values
+that contain an HTML entity.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import polars as pl
+
+# Character classes are spelled out explicitly so that Python's ``re`` and polars' Rust regex
+# engine agree exactly.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+_DROP_BLOCKS = r"(?is)<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->"
+_BLOCK_TAG = (
+    r"(?i)</?(?:br|p|div|li|ul|ol|tr|td|th|table|h[1-6]|section|article|header|footer|"
+    r"blockquote|pre|hr|dd|dt|dl)\b[^<>]*>"
+)
+_ANY_TAG = r"</?[A-Za-z][^<>]*>"
+
+# Zero-width and format characters: ZWSP..RLM, LRE..RLO, word joiner..invisible plus, LRI..PDI,
+# BOM, soft hyphen, Mongolian vowel separator, combining grapheme joiner.
+_INVISIBLE = "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u180e\u034f]"
+# C0/C1 controls (tab, newline and carriage return included: they become a space).
+_CONTROL = "[\u0000-\u001f\u007f-\u009f]"
+# Every Unicode space separator plus the line/paragraph separators and ASCII whitespace.
+_SPACES = "[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+
+_QUOTES: dict[str, str] = {
+    **{c: '"' for c in "«»„“”‟″〝〞＂"},
+    **{c: "'" for c in "‘’‚‛′‹›"},
+}
+_DASHES: dict[str, str] = {c: "-" for c in "‐‑‒–—―−﹘﹣－"}
+_PUNCT_MAP: dict[str, str] = {**_QUOTES, **_DASHES}
+_PUNCT_TABLE = str.maketrans(_PUNCT_MAP)
+
+# Full-width ASCII variants U+FF01..U+FF5E map to U+0021..U+007E.
+_FULLWIDTH = "[\uff01-\uff5e]"
+_FULLWIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+
+_re_drop_blocks = re.compile(_DROP_BLOCKS)
+_re_block_tag = re.compile(_BLOCK_TAG)
+_re_any_tag = re.compile(_ANY_TAG)
+_re_invisible = re.compile(_INVISIBLE)
+_re_control = re.compile(_CONTROL)
+_re_spaces = re.compile(_SPACES)
+
+
+def _unescape(s: str) -> str:
+    return html.unescape(s) if "&" in s else s
+
+
+def normalize_text(s: str | None) -> str | None:
+    """Normalise one text (see the module docstring for the steps). ``None`` stays ``None``."""
+    if s is None:
+        return None
+    s = _SURROGATES.sub("\ufffd", s)
+    if "<" in s:
+        s = _re_drop_blocks.sub(" ", s)
+        s = _re_block_tag.sub(" ", s)
+        s = _re_any_tag.sub("", s)
+    s = _unescape(s)
+    # The column form drops NULs before NFC (polars strings may not keep them the same way).
+    s = _re_control.sub(" ", s)
+    s = _re_invisible.sub("", s)
+    s = _normalize_nfc(s)
+    s = s.translate(_FULLWIDTH_TABLE)
+    s = s.translate(_PUNCT_TABLE)
+    s = _re_spaces.sub(" ", s)
+    return s.strip(" ")
+
+
+def _normalize_nfc(s: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", s)
+
+
+def normalize_column(col: pl.Series) -> pl.Series:
+    """Batch form of :func:`normalize_text` over a polars string column (nulls stay null).
+
+    Strings that cannot exist in Arrow (lone surrogates) never reach here: polars refuses them when
+    the column is built, so callers with raw Python strings should use ``normalize_text``.
+    """
+    if col.dtype != pl.String:
+        col = col.cast(pl.String)
+    name = col.name
+    s = col
+    if s.str.contains("<", literal=True).any():
+        s = (
+            s.str.replace_all(_DROP_BLOCKS, " ")
+            .str.replace_all(_BLOCK_TAG, " ")
+            .str.replace_all(_ANY_TAG, "")
+        )
+    has_entity = s.str.contains("&", literal=True).fill_null(False)
+    if has_entity.any():
+        distinct = s.filter(has_entity).unique().to_list()
+        s = s.replace(distinct, [html.unescape(v) for v in distinct])
+    s = (
+        s.str.replace_all(_CONTROL, " ")
+        .str.replace_all(_INVISIBLE, "")
+        .str.normalize("NFC")
+    )
+    if s.str.contains(_FULLWIDTH).any():
+        s = s.str.replace_many(
+            [chr(k) for k in _FULLWIDTH_TABLE], [chr(v) for v in _FULLWIDTH_TABLE.values()]
+        )
+    s = s.str.replace_many(list(_PUNCT_MAP), list(_PUNCT_MAP.values()))
+    s = s.str.replace_all(_SPACES, " ").str.strip_chars(" ")
+    return s.alias(name)
