@@ -119,16 +119,35 @@ def cast_to_schema(table: pa.Table, schema: pa.Schema, *, where: str) -> pa.Tabl
 
 
 def list_parquet_files(directory: str) -> list[str]:
-    """Complete parquet files under ``directory`` (recursive, sorted); temporary files excluded."""
+    """Complete parquet files under ``directory`` (recursive, sorted).
+
+    Anything whose name starts with ``.`` is skipped: temporary files and the store's generation
+    directories (see ``FeatureStore.replace_partition``). Symlinked partition directories are
+    followed on local disks.
+    """
+    if is_local(directory):
+        base = local_path(directory)
+        if not os.path.isdir(base):
+            return []
+        found = []
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            found.extend(
+                os.path.join(dirpath, f)
+                for f in filenames
+                if f.endswith(".parquet") and not f.startswith(".")
+            )
+        return sorted(found)
     fs, fs_path = filesystem(directory)
     if not fs.exists(fs_path):
         return []
-    found = fs.find(fs_path)
-    protocol = directory.split("://", 1)[0] if not is_local(directory) else None
+    protocol = directory.split("://", 1)[0]
     files = sorted(
-        p for p in found if p.endswith(".parquet") and not p.rsplit("/", 1)[-1].startswith(".")
+        p
+        for p in fs.find(fs_path)
+        if p.endswith(".parquet") and not any(c.startswith(".") for c in p.split("/"))
     )
-    return [f"{protocol}://{p}" if protocol else p for p in files]
+    return [f"{protocol}://{p}" for p in files]
 
 
 def _size_and_digest_local(path: str) -> tuple[int, str]:
