@@ -1,0 +1,93 @@
+"""Reading the pipeline's items table: which column feeds which text field, attribute parsing.
+
+Optional columns may be missing: a missing source column gives an all-null field (its features are
+then NaN), never an error and never a made-up value.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+
+def _col(items: pl.DataFrame, *names: str) -> pl.Series:
+    """The first present column of ``names`` as strings, else an all-null string Series."""
+    for name in names:
+        if name in items.columns:
+            return items[name].cast(pl.String)
+    return pl.Series(names[0], [None] * items.height, dtype=pl.String)
+
+
+def parse_attributes(items: pl.DataFrame) -> pl.DataFrame:
+    """Long table (row, key, value) of the attribute JSON objects; values as lower-cased strings.
+
+    JSON is parsed once per distinct attribute string (a loop over distinct values, not rows).
+    Unparseable or non-object JSON counts as no attributes for that card.
+    """
+    if "attributes" not in items.columns:
+        return pl.DataFrame(schema={"row": pl.Int64, "key": pl.String, "value": pl.String})
+    col = items["attributes"].cast(pl.String)
+    distinct = col.drop_nulls().unique()
+    parsed_keys: list[list[str]] = []
+    parsed_vals: list[list[str]] = []
+    for raw in distinct.to_list():
+        try:
+            obj = json.loads(raw)
+        except (ValueError, TypeError):
+            obj = None
+        if not isinstance(obj, dict):
+            obj = {}
+        keys = sorted(str(k).strip().lower() for k in obj)
+        lookup = {str(k).strip().lower(): v for k, v in obj.items()}
+        parsed_keys.append(keys)
+        parsed_vals.append(
+            [str(lookup[k]).strip().lower() if lookup[k] is not None else "" for k in keys]
+        )
+    table = pl.DataFrame(
+        {
+            "attributes": distinct,
+            "key": pl.Series(parsed_keys, dtype=pl.List(pl.String)),
+            "value": pl.Series(parsed_vals, dtype=pl.List(pl.String)),
+        }
+    )
+    rows = pl.DataFrame({"row": pl.int_range(items.height, eager=True), "attributes": col})
+    return (
+        rows.join(table, on="attributes", how="inner")
+        .select("row", "key", "value")
+        .explode("key", "value")
+        .drop_nulls("key")
+        .filter(pl.col("key") != "")
+        .sort("row", "key")
+    )
+
+
+def attributes_text(items: pl.DataFrame, attrs: pl.DataFrame | None = None) -> pl.Series:
+    """Attribute dicts rendered as text, one 'key value' line per key in key order; null if none."""
+    attrs = parse_attributes(items) if attrs is None else attrs
+    rendered = attrs.group_by("row").agg(
+        pl.concat_str("key", pl.lit(" "), "value").str.join("\n").alias("t")
+    )
+    out = (
+        pl.DataFrame({"row": pl.int_range(items.height, eager=True)})
+        .join(rendered, on="row", how="left", maintain_order="left")
+        .get_column("t")
+    )
+    return out.alias("attrs")
+
+
+def field_texts(items: pl.DataFrame, field: str) -> pl.Series:
+    """The text a pairwise field compares, aligned with items rows (see specs.TEXT_FIELDS)."""
+    if field == "title":
+        return _col(items, "title_clean", "title")
+    if field == "desc":
+        return _col(items, "description_clean", "description")
+    if field == "text":
+        t = _col(items, "title_clean", "title")
+        d = _col(items, "description_clean", "description")
+        return pl.select(
+            pl.concat_str([t, d], separator="\n", ignore_nulls=True).alias("text")
+        ).to_series()
+    if field == "attrs":
+        return attributes_text(items)
+    raise ValueError(f"unknown text field {field!r}")
