@@ -551,10 +551,100 @@ class FeatureStore:
         *,
         version: str = "latest",
     ) -> pl.DataFrame:
-        """Join features onto ``keys`` with point-in-time semantics (see training.py)."""
-        from featurestore.training import training_frame
+        """Join features onto the user's keys, point in time: the latest snapshot <= ``as_of``.
 
-        return training_frame(self, keys, feature_sets, as_of, version=version)
+        ``keys`` holds pairs (``item_id_1``, ``item_id_2``) or items (``item_id``), plus any other
+        columns (labels), which are kept. ``as_of`` is one date for every row; if it is None and
+        ``keys`` has an ``as_of`` date column, each row uses its own; if both are None the latest
+        snapshot wins. An item-level feature set joined onto pairs gives two columns per feature,
+        ``<name>_1`` and ``<name>_2``. Each feature set also adds ``<feature_set>__snapshot``, the
+        snapshot the row's values came from (null when the key has no features at that time).
+        Rows keep the order of ``keys``; keys without features get nulls, never zeros.
+
+        Implemented as DuckDB ASOF LEFT JOINs over the feature set's files (snapshots after the
+        latest ``as_of`` are pruned before reading); the keys frame is shared zero-copy via Arrow.
+        """
+        pair_keys = {"item_id_1", "item_id_2"} <= set(keys.columns)
+        if not pair_keys and "item_id" not in keys.columns:
+            raise ValueError(
+                f"keys need columns item_id_1 and item_id_2 (pairs) or item_id (items); got "
+                f"{keys.columns}"
+            )
+        frame = keys.with_row_index("__row")
+        if as_of is not None:
+            frame = frame.with_columns(
+                pl.lit(date.fromisoformat(_date_text(as_of))).alias("__as_of")
+            )
+        elif "as_of" in keys.columns:
+            frame = frame.with_columns(pl.col("as_of").cast(pl.Date).alias("__as_of"))
+        else:
+            frame = frame.with_columns(pl.lit(date.max).alias("__as_of"))
+        if frame["__as_of"].null_count():
+            raise ValueError("keys column 'as_of' has null values: give every row a date")
+        newest = frame["__as_of"].max()
+        snapshot_max = None if newest == date.max else newest.isoformat()
+
+        con = duckdb.connect()
+        try:
+            con.register("k", frame.to_arrow())
+            ctes, joins, selects = [], [], ["k.* EXCLUDE (__row, __as_of)"]
+            limit = f" AND snapshot <= DATE '{snapshot_max}'" if snapshot_max else ""
+            taken = set(keys.columns)
+            for i, feature_set in enumerate(feature_sets):
+                table = self.feature_table_of(feature_set)
+                resolved = self.resolve_version(table, feature_set, version)
+                fixed = {"feature_set": feature_set, "version": resolved}
+                files = self.files(table, fixed, snapshot_max=snapshot_max)
+                if not files:  # nothing at or before as_of: read one file's schema, keep no rows
+                    files = self.files(table, fixed)[:1]
+                self.validate_files(files, feature_set, resolved)
+                table_keys = ["item_id_1", "item_id_2"] if table == "pair_features" else ["item_id"]
+                feature_cols = [c for c in _file_columns(files) if c not in set(table_keys)]
+                if table == "pair_features" and not pair_keys:
+                    raise ValueError(f"feature set {feature_set!r} is per pair but keys are items")
+                sides = [("", table_keys)]
+                if table == "item_features" and pair_keys:
+                    sides = [("_1", ["item_id_1"]), ("_2", ["item_id_2"])]
+                for suffix, key_cols in sides:
+                    alias = f"f{i}{suffix.replace('_', 's')}"
+                    scan = _files_sql(files)
+                    cols = ", ".join(cat.quote(c) for c in feature_cols)
+                    key_list = ", ".join(cat.quote(c) for c in table_keys)
+                    key_alias = ", ".join(
+                        f"{cat.quote(t)} AS {cat.quote(u)}"
+                        for t, u in zip(table_keys, key_cols, strict=True)
+                    )
+                    distinct = ", ".join(cat.quote(c) for c in key_cols)
+                    ctes.append(
+                        f"{alias} AS (SELECT {key_alias}, snapshot AS __snap"
+                        f"{', ' + cols if cols else ''} FROM {scan} "
+                        f"WHERE ({key_list}) IN (SELECT ({distinct}) FROM k){limit})"
+                    )
+                    cond = " AND ".join(
+                        f"k.{cat.quote(c)} = {alias}.{cat.quote(c)}" for c in key_cols
+                    )
+                    joins.append(
+                        f"ASOF LEFT JOIN {alias} ON {cond} AND k.__as_of >= {alias}.__snap"
+                    )
+                    for col in feature_cols:
+                        out = f"{col}{suffix}"
+                        if out in taken:
+                            out = f"{out}__{feature_set}"
+                        taken.add(out)
+                        selects.append(f"{alias}.{cat.quote(col)} AS {cat.quote(out)}")
+                    selects.append(
+                        f"{alias}.__snap AS {cat.quote(f'{feature_set}__snapshot{suffix}')}"
+                    )
+            query = (
+                f"WITH {', '.join(ctes)} " if ctes else ""
+            ) + f"SELECT {', '.join(selects)} FROM k {' '.join(joins)} ORDER BY k.__row"
+            try:
+                result = con.sql(query).to_arrow_table()
+            except duckdb.Error as exc:
+                raise StoreDataError(f"training frame over {self.root} failed: {exc}") from exc
+        finally:
+            con.close()
+        return pl.from_arrow(result)
 
     # -- maintenance ---------------------------------------------------------------------------
 
@@ -780,6 +870,27 @@ def _date_text(value: str | date) -> str:
     if not _SNAPSHOT_RE.match(str(value)):
         raise ValueError(f"date {value!r} must be YYYY-MM-DD")
     return str(value)
+
+
+def _file_columns(files: list[str]) -> list[str]:
+    """Column names over ``files`` (union, first-seen order), from the footers."""
+    names: dict[str, None] = {}
+    for path in files:
+        fs, fs_path = storage.filesystem(path)
+        with fs.open(fs_path, "rb") as fh:
+            names.update(dict.fromkeys(pq.read_schema(fh).names))
+    return list(names)
+
+
+def _files_sql(files: list[str]) -> str:
+    """``read_parquet`` over an explicit file list with the store's Hive partition types."""
+    listing = ", ".join(cat.literal(f) for f in files)
+    present = {p.split("=", 1)[0] for p in files[0].split("/") if "=" in p}
+    types = ", ".join(f"{cat.literal(k)}: {t}" for k, t in cat.HIVE_TYPES.items() if k in present)
+    return (
+        f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}}, "
+        "union_by_name = true)"
+    )
 
 
 def _read_all(directory: str, schema: pa.Schema) -> pa.Table:
