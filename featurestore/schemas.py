@@ -81,3 +81,46 @@ def image_embedding_schema(dim: int, dtype: pa.DataType = pa.float16()) -> pa.Sc
             pa.field("embedding", embedding_type(dim, dtype), nullable=False),
         ]
     )
+
+
+#: Statistics textclean adds for each cleaned text column ``c``: ``c_clean`` and these.
+REPAIR_STAT_FIELDS = (
+    ("words", pa.int32()),
+    ("mixed_words", pa.int32()),
+    ("repaired_words", pa.int32()),
+    ("ambiguous_words", pa.int32()),
+    ("broken_share", pa.float32()),
+)
+
+
+def clean_items_schema(columns: tuple[str, ...] = CLEAN_TEXT_FIELDS) -> pa.Schema:
+    """Items plus, per cleaned column, the cleaned text and its repair statistics."""
+    fields = list(ITEMS_SCHEMA)
+    for column in columns:
+        fields.append(pa.field(f"{column}_clean", pa.string()))
+        fields.extend(pa.field(f"{column}_{name}", dtype) for name, dtype in REPAIR_STAT_FIELDS)
+    return pa.schema(fields)
+
+
+CLEAN_ITEMS_SCHEMA = clean_items_schema()
+
+#: Which text of which item was embedded, by content hash (one row per item and text space).
+ITEM_TEXT_INDEX_SCHEMA = pa.schema(
+    [
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("space", pa.string(), nullable=False),
+        pa.field("model_key", pa.string(), nullable=False),
+        pa.field("content_hash", pa.string()),  # null: empty text, nothing embedded
+    ]
+)
+
+#: Every photo of every item, its content hash and what happened when it was read.
+ITEM_IMAGES_SCHEMA = pa.schema(
+    [
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("photo_index", pa.int16(), nullable=False),
+        pa.field("path", pa.string()),
+        pa.field("image_hash", pa.string()),  # null when the photo could not be read
+        pa.field("status", pa.string(), nullable=False),
+    ]
+)

@@ -1,0 +1,62 @@
+"""Deployment settings, read once from environment variables, with defaults that run the demo.
+
+| variable | meaning | default |
+|---|---|---|
+| CARDFEATURES_STORE | store root: local path or URL (s3://bucket/prefix) | ./demo_store |
+| CARDFEATURES_LANDING | landing folder of raw parquet, one sub-folder per snapshot | <store>/landing |
+| CARDFEATURES_SOURCE_FORMAT | source adapter for the landing folder | canonical |
+| CARDFEATURES_SHARDS | hash shards per snapshot for the heavy assets | 2 |
+| CARDFEATURES_START_DATE | first daily snapshot partition | 2026-11-01 |
+| CARDFEATURES_TIMEZONE | time zone of the partitions and the nightly schedule | Europe/Moscow |
+| CARDFEATURES_TEXT_MODEL | sentence-transformers id or local path | <store>/models/demo-text-encoder |
+| CARDFEATURES_IMAGE_MODEL | open_clip ARCH[:PRETRAINED] or ARCH@CHECKPOINT | <store>/models/demo-clip |
+| CARDFEATURES_DEVICE | cpu, cuda, cuda:N or auto | auto |
+| CARDFEATURES_LM | ARPA file for homoglyph repair; empty = train one per snapshot | (empty) |
+| CARDFEATURES_FEATURE_SET | pair feature set the pipeline writes | full |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _absolute(path: str) -> str:
+    return path if "://" in path else os.path.abspath(path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: str
+    landing: str
+    source_format: str
+    shards: int
+    start_date: str
+    timezone: str
+    text_model: str
+    image_model: str
+    device: str
+    lm: str
+    feature_set: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        store = _absolute(_env("CARDFEATURES_STORE", "demo_store"))
+        return cls(
+            store=store,
+            landing=_absolute(_env("CARDFEATURES_LANDING", f"{store}/landing")),
+            source_format=_env("CARDFEATURES_SOURCE_FORMAT", "canonical"),
+            shards=int(_env("CARDFEATURES_SHARDS", "2")),
+            start_date=_env("CARDFEATURES_START_DATE", "2026-11-01"),
+            timezone=_env("CARDFEATURES_TIMEZONE", "Europe/Moscow"),
+            text_model=_env("CARDFEATURES_TEXT_MODEL", f"{store}/models/demo-text-encoder"),
+            image_model=_env("CARDFEATURES_IMAGE_MODEL", f"{store}/models/demo-clip"),
+            device=_env("CARDFEATURES_DEVICE", "auto"),
+            lm=_env("CARDFEATURES_LM", ""),
+            feature_set=_env("CARDFEATURES_FEATURE_SET", "full"),
+        )
