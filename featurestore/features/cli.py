@@ -1,0 +1,64 @@
+"""``cardfeatures pair-features``: stream pair features from parquet into one parquet file.
+
+Registered by featurestore/cli.py through ``add_command(subparsers)``; heavy imports happen inside
+the handler only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def add_command(subparsers) -> None:
+    p = subparsers.add_parser(
+        "pair-features",
+        help="compute pairwise features for a pairs table",
+        description="Compute pairwise features (streamed in chunks) into one parquet file.",
+    )
+    p.add_argument("--items", required=True, help="items parquet (ITEMS_SCHEMA, + *_clean)")
+    p.add_argument("--pairs", required=True, help="pairs parquet (item_id_1, item_id_2, label)")
+    p.add_argument("--out", required=True, help="output parquet path")
+    p.add_argument("--feature-set", default="full", choices=("core", "full"))
+    p.add_argument("--chunk-rows", type=int, default=100_000)
+    p.add_argument("--workers", type=int, default=2, help="rapidfuzz threads")
+    p.add_argument(
+        "--drop-unknown", action="store_true", help="drop pairs with unknown ids instead of failing"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    from featurestore.features import pair_features
+
+    items = pl.read_parquet(args.items)
+    pairs = pl.read_parquet(args.pairs)
+    try:
+        stream = pair_features(
+            items,
+            pairs,
+            feature_set=args.feature_set,
+            chunk_rows=args.chunk_rows,
+            on_unknown="drop" if args.drop_unknown else "error",
+            workers=args.workers,
+        )
+    except ValueError as exc:
+        print(f"pair-features: {args.pairs}: {exc}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    done = 0
+    with pq.ParquetWriter(args.out, stream.schema) as writer:
+        for table in stream:
+            writer.write_table(table)
+            done += table.num_rows
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            print(
+                f"pair-features: {done}/{stream.stats.rows_out} pairs ({rate:,.0f}/s)",
+                file=sys.stderr,
+            )
+    print(f"pair-features: wrote {args.out}; stats {stream.stats.as_dict()}", file=sys.stderr)
+    return 0
