@@ -264,14 +264,16 @@ def canonical_attributes(values: pl.Series, stats: SourceStats, reason: str) -> 
     """
     distinct = values.drop_nulls().unique()
     mapped: list[str | None] = []
-    bad = 0
+    bad: list[str] = []
     for text in distinct.to_list():
         obj = _parse_attributes(text)
         if obj is None:
-            bad += 1
+            bad.append(text)
             mapped.append(None)
+        elif text.strip() == "":
+            mapped.append(None)  # an empty cell is missing data, not an empty dict
         else:
-            mapped.append(json.dumps(obj, ensure_ascii=False) if obj else None)
+            mapped.append(json.dumps(obj, ensure_ascii=False))
     lookup = pl.DataFrame(
         {"_raw": distinct, "_canon": pl.Series(mapped, dtype=pl.String)},
         schema={"_raw": pl.String, "_canon": pl.String},
@@ -282,8 +284,7 @@ def canonical_attributes(values: pl.Series, stats: SourceStats, reason: str) -> 
         .join(lookup, on="_raw", how="left", maintain_order="left")
     )
     if bad:
-        n_rows = values.is_in(distinct.filter(pl.Series(mapped).is_null())).sum()
-        stats.invalid(reason, n_rows)
+        stats.invalid(reason, int(values.is_in(pl.Series(bad, dtype=pl.String)).sum()))
     return joined["_canon"]
 
 
