@@ -53,7 +53,9 @@ _LAT_PAIRS_DIGIT = [("0", "o"), ("0", "O")]
 CLASSES = ("tr39", "italic", "digit", "multi")
 
 
-def _table(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, tuple[tuple[str, str], ...]]:
+def _table(
+    groups: list[tuple[str, list[tuple[str, str]]]],
+) -> dict[str, tuple[tuple[str, str], ...]]:
     out: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for cls, pairs in groups:
         for written, meant in pairs:

@@ -120,11 +120,7 @@ def normalize_column(col: pl.Series) -> pl.Series:
     if has_entity.any():
         distinct = s.filter(has_entity).unique().to_list()
         s = s.replace(distinct, [html.unescape(v) for v in distinct])
-    s = (
-        s.str.replace_all(_CONTROL, " ")
-        .str.replace_all(_INVISIBLE, "")
-        .str.normalize("NFC")
-    )
+    s = s.str.replace_all(_CONTROL, " ").str.replace_all(_INVISIBLE, "").str.normalize("NFC")
     if s.str.contains(_FULLWIDTH).any():
         s = s.str.replace_many(
             [chr(k) for k in _FULLWIDTH_TABLE], [chr(v) for v in _FULLWIDTH_TABLE.values()]

@@ -1,0 +1,485 @@
+"""Cyrillic/Latin homoglyph repair scored by a character KenLM model.
+
+How one word is decided (``HomoglyphRepairer.decide``):
+
+1. The word is classified by its characters: Cyrillic, Latin, digits, other scripts.
+2. Candidate readings are built from the confusables tables (``textclean.confusables``): every way
+   to read the word as all-Cyrillic and as all-Latin (capped), each with a substitution cost that
+   grows with how unusual the substitution class is (TR39 pairs cheapest; italic, digit and
+   multi-character look-alikes dearer). Cheaper readings change fewer letters, which is the
+   word's own majority-script prior.
+3. For words that also mix scripts or digits at a plausible boundary (``средствоUniversal``,
+   ``ULTRAготовый``, ``500мл``) a split reading is a candidate too: the parts, each decided on its
+   own, joined by spaces. So repair runs together with glue splitting and ``мoлоко`` (one Latin
+   ``o``) is read as ``молоко``, never split.
+4. Each reading is scored by the char LM (log10 of the lower-cased word with sentence bounds) plus
+   a context prior: the text's balance of *decisive* letters (letters with no look-alike in the
+   other alphabet), so ``TOBAP`` beside Russian words leans Cyrillic and ``сор`` beside English
+   words leans Latin.
+5. Mixed words take the best reading. Clean single-script words and tokens with digits are left
+   alone unless the other reading wins by a margin (larger for all-caps tokens, which are often
+   brands); Latin letters with digits (``iPhone15``, ``A52``, ``4K``) are never touched.
+
+Per-text statistics: ``words`` (letter/digit tokens), ``mixed_words`` (Cyrillic and Latin letters
+in one token), ``repaired_words`` (tokens whose text changed), ``ambiguous_words`` (tokens whose
+best reading beat the runner-up by less than ``ambiguity_margin``, or clean tokens kept although
+the other-script reading was nearly as good), ``broken_share`` (share of tokens that were mixed or
+changed; NaN for a text without tokens), ``other_words`` (tokens with letters of other scripts,
+left as written).
+
+The batch form decides each distinct (word form, context bucket) once per repairer and does
+everything else with polars column operations.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from textclean.confusables import (
+    CYR_CLASS,
+    DECISIVE_CYR,
+    DECISIVE_LAT,
+    LAT_CLASS,
+    TO_CYR,
+    TO_LAT,
+    is_cyrillic,
+    is_latin,
+)
+from textclean.normalize import normalize_column
+
+#: Pieces of a text: runs of letters/digits (words) and runs of everything else (separators).
+PIECE_PATTERN = r"[\p{L}\p{N}]+|[^\p{L}\p{N}]+"
+_WORD_START = r"^[\p{L}\p{N}]"
+_DEC_CYR = f"[{DECISIVE_CYR}]"
+_DEC_LAT = f"[{DECISIVE_LAT}]"
+# Latin letters that can never be part of a Cyrillic reading (``i``/``l`` can: ``bl`` -> ``ы``).
+_SURE_LAT = "[" + "".join(c for c in DECISIVE_LAT if c not in "iIl") + "]"
+_OTHER = r"[^0-9\u0400-\u052fA-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+
+STAT_COLUMNS = (
+    "words",
+    "mixed_words",
+    "repaired_words",
+    "ambiguous_words",
+    "broken_share",
+    "other_words",
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened to one word form: its output text and the flags the statistics count."""
+
+    out: str
+    score: float
+    changed: bool = False
+    mixed: bool = False
+    ambiguous: bool = False
+    other: bool = False
+
+    @property
+    def broken(self) -> bool:
+        return self.mixed or self.changed
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One reading of a word, for ``explain``."""
+
+    text: str
+    how: str  # "as written", "cyrillic", "latin", "split"
+    lm: float
+    cost: float
+    prior: float
+
+    @property
+    def score(self) -> float:
+        return self.lm - self.cost + self.prior
+
+
+@dataclass
+class RepairConfig:
+    """Scoring constants (log10 units). Defaults were set on held-out benchmark text."""
+
+    ctx_weight: float = 1.5  # prior for the context's script, per unit of context strength
+    clean_margin: float = 1.5  # a clean word changes only if the other reading wins by this
+    caps_margin: float = 3.0  # ... and by this for all-caps tokens (often brands, PC, XL)
+    digit_margin: float = 2.0  # Cyrillic-with-digits tokens: reading must beat the split by this
+    ambiguity_margin: float = 1.0
+    subst_cost: float = 0.25  # every substituted character
+    class_cost: dict[str, float] = field(
+        default_factory=lambda: {"tr39": 0.0, "italic": 0.75, "digit": 1.0, "multi": 0.5}
+    )
+    split_cost: float = 1.0  # each space inserted between glued parts
+    number_score: float = -2.0  # LM-like score of a digits-only part
+    max_readings: int = 16
+
+
+def context_bucket_expr(text: pl.Expr) -> pl.Expr:
+    """Context of each text as an integer -2..2 (Latin .. Cyrillic) from its decisive letters."""
+    c = text.str.count_matches(_DEC_CYR).cast(pl.Float64)
+    lat = text.str.count_matches(_DEC_LAT).cast(pl.Float64)
+    return ((c - lat) / (c + lat + 2.0) * 2.0 + 0.5).floor().fill_null(0).cast(pl.Int8)
+
+
+_re_dec_cyr = re.compile(_DEC_CYR)
+_re_dec_lat = re.compile(_DEC_LAT)
+
+
+def context_bucket(text: str) -> int:
+    """Python form of :func:`context_bucket_expr` for one text."""
+    c = len(_re_dec_cyr.findall(text))
+    lat = len(_re_dec_lat.findall(text))
+    return int(math.floor((c - lat) / (c + lat + 2.0) * 2.0 + 0.5))
+
+
+def _kind(ch: str) -> str:
+    if "0" <= ch <= "9":
+        return "D"
+    if is_cyrillic(ch):
+        return "C"
+    if is_latin(ch):
+        return "L"
+    return "O"
+
+
+class HomoglyphRepairer:
+    """Repairs Cyrillic/Latin look-alike substitutions with a char LM (see module docstring).
+
+    ``score_fn`` maps a lower-case word to its log10 probability; :meth:`from_arpa` builds it from
+    a KenLM model. ``normalize`` runs ``normalize_column`` before repair (on by default: repair
+    needs zero-width characters and soft hyphens gone from inside words).
+    """
+
+    def __init__(
+        self,
+        score_fn: Callable[[str], float],
+        config: RepairConfig | None = None,
+        *,
+        normalize: bool = True,
+    ) -> None:
+        self._score_fn = score_fn
+        self.config = config or RepairConfig()
+        self.normalize = normalize
+        self._lm_cache: dict[str, float] = {}
+        self._cache: dict[tuple[str, int], Decision] = {}
+
+    @classmethod
+    def from_arpa(
+        cls, path: str | Path, config: RepairConfig | None = None, *, normalize: bool = True
+    ) -> HomoglyphRepairer:
+        """Load a char LM (ARPA or KenLM binary); a bad file raises ``ArpaError`` naming it."""
+        from textclean.arpa import load_kenlm
+        from textclean.lmtrain import char_sentence
+
+        model = load_kenlm(path)
+
+        def score(word: str) -> float:
+            return model.score(char_sentence(word), bos=True, eos=True)
+
+        return cls(score, config, normalize=normalize)
+
+    # ------------------------------------------------------------------ scoring helpers
+    def lm(self, word: str) -> float:
+        """Cached LM log10 score of ``word`` lower-cased."""
+        key = word.lower()
+        s = self._lm_cache.get(key)
+        if s is None:
+            s = self._lm_cache[key] = float(self._score_fn(key))
+        return s
+
+    def _prior(self, script: str, ctx: int) -> float:
+        w = self.config.ctx_weight * ctx / 2.0
+        return w if script == "C" else -w
+
+    def readings(self, word: str, script: str) -> list[tuple[str, float]]:
+        """All-``script`` readings of ``word`` (``"C"`` or ``"L"``) with their substitution cost,
+        cheapest first, at most ``config.max_readings``; empty if a character has no reading."""
+        table = TO_CYR if script == "C" else TO_LAT
+        keep = is_cyrillic if script == "C" else is_latin
+        cost = self.config.class_cost
+        sub = self.config.subst_cost
+        cap = self.config.max_readings
+        n = len(word)
+        letters = [ch for ch in word if ch.isalpha()]
+        upper = bool(letters) and all(ch.isupper() for ch in letters)
+        states: list[list[tuple[str, float]]] = [[] for _ in range(n + 1)]
+        states[0].append(("", 0.0))
+        for i in range(n):
+            here = states[i]
+            if not here:
+                continue
+            if len(here) > cap:
+                here.sort(key=lambda t: t[1])
+                del here[cap:]
+            ch = word[i]
+            opts = [(ch, 0.0)] if keep(ch) else []
+            found = table.get(ch, ())
+            if ch.isdigit():  # a digit takes the case of the word's letters (0 -> о or О)
+                found = tuple(mc for mc in found if mc[0].isupper() == upper) or found
+            opts.extend((m, sub + cost[c]) for m, c in found)
+            if opts:
+                nxt = states[i + 1]
+                for text, pen in here:
+                    for o, c in opts:
+                        nxt.append((text + o, pen + c))
+            if i + 1 < n:
+                multi = table.get(word[i : i + 2])
+                if multi:
+                    nxt2 = states[i + 2]
+                    for text, pen in here:
+                        for m, c in multi:
+                            nxt2.append((text + m, pen + sub + cost[c]))
+        best: dict[str, float] = {}
+        for text, pen in states[n]:
+            if text not in best or pen < best[text]:
+                best[text] = pen
+        return sorted(best.items(), key=lambda t: (t[1], t[0]))[:cap]
+
+    # ------------------------------------------------------------------ deciding one word
+    def decide(self, word: str, ctx: int = 0) -> Decision:
+        """Decide one word form in a text context bucket (-2..2); cached."""
+        key = (word, ctx)
+        d = self._cache.get(key)
+        if d is None:
+            d = self._cache[key] = self._decide(word, ctx)[0]
+        return d
+
+    def _decide(self, word: str, ctx: int) -> tuple[Decision, list[Candidate]]:
+        cfg = self.config
+        kinds = {_kind(ch) for ch in word}
+        mixed = "C" in kinds and "L" in kinds
+        if "O" in kinds:
+            return Decision(word, self.lm(word), mixed=mixed, other=True), []
+        if "C" not in kinds and "L" not in kinds:
+            return Decision(word, cfg.number_score), []
+        if "D" in kinds and "C" not in kinds:
+            # Latin letters with digits: brand and model tokens (iPhone15, A52, 4K) stay.
+            return Decision(word, cfg.number_score), []
+
+        cands: list[Candidate] = []
+        clean = not mixed and "D" not in kinds
+        own = ("C" if "C" in kinds else "L") if clean else None
+        if clean:
+            cands.append(Candidate(word, "as written", self.lm(word), 0.0, self._prior(own, ctx)))
+        elif not mixed:
+            # Cyrillic with digits (3л, 500мл, м0локо): as written, scored run by run.
+            cands.append(Candidate(word, "as written", self._runs_score(word), 0.0, 0.0))
+        for script in ("C", "L"):
+            if script == own:
+                continue
+            name = "cyrillic" if script == "C" else "latin"
+            prior = self._prior(script, ctx)
+            for text, cost in self.readings(word, script):
+                cands.append(Candidate(text, name, self.lm(text), cost, prior))
+        split = self._split(word, ctx)
+        if split is not None:
+            if not clean and not mixed:
+                cands.pop(0)  # digits glued to a word: the split form is the baseline
+            cands.append(split)
+        if not cands:
+            return Decision(word, self.lm(word), mixed=mixed, ambiguous=mixed), []
+        cands.sort(key=lambda c: (-c.score, c.text))
+        best = cands[0]
+        if mixed:
+            rival = next((c for c in cands[1:] if c.text != best.text), None)
+            amb = rival is not None and best.score - rival.score < cfg.ambiguity_margin
+            return Decision(best.text, best.score, best.text != word, True, amb), cands
+        # Clean words and Cyrillic-with-digits tokens: the as-written (or split) reading stays
+        # unless a reading in the other script beats it by a margin.
+        base = next(c for c in cands if c.how in ("as written", "split"))
+        if not clean:
+            margin = cfg.digit_margin
+        elif len(word) >= 2 and word.isupper():
+            margin = cfg.caps_margin
+        else:
+            margin = cfg.clean_margin
+        if best is not base and best.score - base.score >= margin:
+            return Decision(best.text, best.score, True, False, False), cands
+        rival = next((c for c in cands if c is not base and c.text != base.text), None)
+        amb = clean and rival is not None and rival.score - base.score > -cfg.ambiguity_margin
+        return Decision(base.text, base.score, base.text != word, False, amb), cands
+
+    def _runs_score(self, word: str) -> float:
+        """Score of a token read run by run (digit runs as numbers, letter runs by the LM)."""
+        total = 0.0
+        for run in re.findall(r"[0-9]+|[^0-9]+", word):
+            total += self.config.number_score if run[0].isdigit() else self.lm(run)
+        return total
+
+    def _split(self, word: str, ctx: int) -> Candidate | None:
+        """The glued-word reading: cut at script/digit boundaries between long enough runs."""
+        runs: list[list] = []  # [kind, start, end]
+        for i, ch in enumerate(word):
+            k = _kind(ch)
+            if runs and runs[-1][0] == k:
+                runs[-1][2] = i + 1
+            else:
+                runs.append([k, i, i + 1])
+        if len(runs) < 2:
+            return None
+        cuts = []
+        for a, b in zip(runs, runs[1:], strict=False):
+            la, lb = a[2] - a[1], b[2] - b[1]
+            if "D" in (a[0], b[0]):
+                letters = lb if a[0] == "D" else la
+                ok = letters >= 2
+            else:
+                case_change = word[a[2] - 1].islower() != word[b[1]].islower()
+                ok = la >= 2 and lb >= 2 and (case_change or (la >= 3 and lb >= 3))
+            if ok:
+                cuts.append(a[2])
+        if not cuts:
+            return None
+        bounds = [0, *cuts, len(word)]
+        parts = [word[s:e] for s, e in zip(bounds, bounds[1:], strict=False)]
+        cfg = self.config
+        texts, total = [], -cfg.split_cost * (len(parts) - 1)
+        for p in parts:
+            d = self.decide(p, ctx)
+            texts.append(d.out)
+            total += d.score
+        return Candidate(" ".join(texts), "split", total, 0.0, 0.0)
+
+    # ------------------------------------------------------------------ texts and columns
+    def repair_text(self, s: str | None) -> tuple[str | None, dict[str, float | int | None]]:
+        """Repair one text; returns (repaired text, statistics dict with ``STAT_COLUMNS``)."""
+        from textclean.normalize import normalize_text
+
+        if self.normalize and s is not None:
+            s = normalize_text(s)  # also replaces lone surrogates, which polars cannot hold
+        out = self._repair(pl.Series("text", [s], dtype=pl.String), normalize=False)
+        row = out.row(0, named=True)
+        return row.pop("clean"), row
+
+    def repair_column(self, col: pl.Series) -> pl.DataFrame:
+        """Repair every text of a string column; returns ``clean`` plus ``STAT_COLUMNS``."""
+        return self._repair(col, normalize=self.normalize)
+
+    def _repair(self, col: pl.Series, *, normalize: bool) -> pl.DataFrame:
+        text = col.cast(pl.String)
+        if normalize:
+            text = normalize_column(text)
+        frame = pl.DataFrame({"text": text}).with_row_index("row")
+        pieces = (
+            frame.select(
+                "row",
+                context_bucket_expr(pl.col("text")).alias("ctx"),
+                pl.col("text").str.extract_all(PIECE_PATTERN).alias("piece"),
+            )
+            .explode("piece")
+            .with_columns(
+                pl.col("piece").str.contains(_WORD_START).fill_null(False).alias("is_word")
+            )
+        )
+        words = pieces.filter("is_word").select("piece", "ctx")
+        has_c = pl.col("piece").str.contains(CYR_CLASS)
+        has_l = pl.col("piece").str.contains(LAT_CLASS)
+        has_d = pl.col("piece").str.contains("[0-9]")
+        has_o = pl.col("piece").str.contains(_OTHER)
+        trivial = (
+            has_o
+            | (~has_c & ~has_l)
+            | (has_c & ~has_l & ~has_d & pl.col("piece").str.contains(_DEC_CYR))
+            | (has_l & ~has_c & (has_d | pl.col("piece").str.contains(_SURE_LAT)))
+        )
+        todo = words.filter(~trivial).unique()
+        decided = [self.decide(w, c) for w, c in todo.iter_rows()]
+        table = pl.DataFrame(
+            {
+                "piece": todo["piece"],
+                "ctx": todo["ctx"],
+                "out": [d.out for d in decided],
+                "changed": [d.changed for d in decided],
+                "mixed": [d.mixed for d in decided],
+                "ambiguous": [d.ambiguous for d in decided],
+            },
+            schema={
+                "piece": pl.String,
+                "ctx": pl.Int8,
+                "out": pl.String,
+                "changed": pl.Boolean,
+                "mixed": pl.Boolean,
+                "ambiguous": pl.Boolean,
+            },
+        )
+        joined = pieces.join(table, on=["piece", "ctx"], how="left", maintain_order="left")
+        word = pl.col("is_word")
+        mixed = pl.col("mixed").fill_null(has_c & has_l) & word
+        changed = pl.col("changed").fill_null(False)
+        agg = (
+            joined.with_columns(
+                pl.coalesce("out", "piece").alias("out"),
+                mixed.alias("mixed"),
+                (has_o & word).fill_null(False).alias("other"),
+            )
+            .group_by("row", maintain_order=True)
+            .agg(
+                pl.col("out").str.join(""),
+                word.sum().cast(pl.Int32).alias("words"),
+                pl.col("mixed").sum().cast(pl.Int32).alias("mixed_words"),
+                changed.sum().cast(pl.Int32).alias("repaired_words"),
+                pl.col("ambiguous").fill_null(False).sum().cast(pl.Int32).alias("ambiguous_words"),
+                (pl.col("mixed") | changed).sum().cast(pl.Int32).alias("broken"),
+                pl.col("other").sum().cast(pl.Int32).alias("other_words"),
+            )
+        )
+        # explode drops rows whose text has no pieces (empty text): join back onto every row.
+        full = frame.select("row", pl.col("text").is_null().alias("null")).join(
+            agg, on="row", how="left", maintain_order="left"
+        )
+        stat = ("words", "mixed_words", "repaired_words", "ambiguous_words", "other_words")
+        nul = pl.col("null")
+        result = full.select(
+            pl.when(nul).then(None).otherwise(pl.col("out").fill_null("")).alias("clean"),
+            *[pl.when(nul).then(None).otherwise(pl.col(c).fill_null(0)).alias(c) for c in stat],
+            pl.when(nul)
+            .then(None)
+            .when(pl.col("words").fill_null(0) == 0)
+            .then(float("nan"))
+            .otherwise(pl.col("broken") / pl.col("words"))
+            .cast(pl.Float32)
+            .alias("broken_share"),
+        ).select("clean", *STAT_COLUMNS)
+        return result
+
+    # ------------------------------------------------------------------ explanations
+    def explain(self, s: str | None) -> list[str]:
+        """Human-readable lines for each word that changed or was ambiguous in ``s``: the word,
+        its output and every reading considered with LM score, substitution cost and prior."""
+        if s is None:
+            return []
+        from textclean.normalize import normalize_text
+
+        if self.normalize:
+            s = normalize_text(s) or ""
+        ctx = context_bucket(s)
+        lines = []
+        for w in re.findall(r"[^\W_]+", s):
+            d, cands = self._decide(w, ctx)
+            if not (d.changed or d.ambiguous or d.mixed):
+                continue
+            flags = ",".join(n for n, v in (("mixed", d.mixed), ("ambiguous", d.ambiguous)) if v)
+            lines.append(f"{w} -> {d.out}  [context {ctx:+d}{', ' + flags if flags else ''}]")
+            for c in cands:
+                mark = "*" if c.text == d.out else " "
+                lines.append(
+                    f"  {mark} {c.how:<10} {c.text:<24} score {c.score:7.2f} = lm {c.lm:7.2f}"
+                    f" - cost {c.cost:.2f} + prior {c.prior:+.2f}"
+                )
+        return lines
+
+    def cache_info(self) -> dict[str, int]:
+        """Sizes of the per-run caches (distinct decisions and distinct LM queries)."""
+        return {"decisions": len(self._cache), "lm_queries": len(self._lm_cache)}
+
+
+def word_pieces(text: str) -> Iterable[str]:
+    """Python form of the piece split (words and separators) used by the word-by-word path."""
+    return re.findall(r"[^\W_]+|[\W_]+", text)
