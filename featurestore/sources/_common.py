@@ -284,7 +284,8 @@ def canonical_attributes(values: pl.Series, stats: SourceStats, reason: str) -> 
         .join(lookup, on="_raw", how="left", maintain_order="left")
     )
     if bad:
-        stats.invalid(reason, int(values.is_in(pl.Series(bad, dtype=pl.String)).sum()))
+        bad_values = pl.Series(bad, dtype=pl.String).implode()
+        stats.invalid(reason, int(values.cast(pl.String).is_in(bad_values).sum()))
     return joined["_canon"]
 
 

@@ -57,8 +57,9 @@ def category_path_expr(df: pl.DataFrame, file: Path) -> pl.Expr:
     """
     if "categories" not in df.columns:
         return pl.lit(None, dtype=pl.List(pl.String))
+    categories = pl.col("categories").cast(pl.String)
     try:
-        df.select(pl.col("categories").str.json_decode(_CATEGORY_DTYPE))
+        df.select(categories.str.json_decode(_CATEGORY_DTYPE))
     except pl.exceptions.PolarsError as exc:
         for row, text in enumerate(df["categories"].to_list()):
             if text is None:
@@ -70,7 +71,7 @@ def category_path_expr(df: pl.DataFrame, file: Path) -> pl.Expr:
                     f"{file}: column 'categories', row {row}: not valid JSON: {text[:80]!r}"
                 ) from exc
         raise
-    decoded = pl.col("categories").str.json_decode(_CATEGORY_DTYPE)
+    decoded = categories.str.json_decode(_CATEGORY_DTYPE)
     path = pl.concat_list([decoded.struct.field(level) for level in CATEGORY_LEVELS])
     path = path.list.drop_nulls()
     return pl.when(path.list.len() > 0).then(path).otherwise(None)
@@ -83,6 +84,7 @@ def _colour_expr(df: pl.DataFrame) -> pl.Expr:
     col = pl.col("color_parsed")
     if isinstance(df.schema["color_parsed"], pl.List):
         col = col.cast(pl.List(pl.String)).list.join(", ")
+    col = col.cast(pl.String)
     return pl.when(col.str.len_chars() > 0).then(col.cast(pl.String)).otherwise(None)
 
 
