@@ -310,10 +310,10 @@ CITIES: tuple[tuple[str, str], ...] = (
 
 #: Description building blocks; one is picked per slot, so duplicates re-word them.
 DESCRIPTION_OPENERS = (
-    "Продаю {noun} {brand} {model}.",
-    "Продается {noun} {brand} {model}.",
+    "Продаю: {noun} {brand} {model}.",
     "В продаже {noun} {brand} {model}.",
-    "Отличный {noun_lower} {brand} {model}.",
+    "Объявление: {noun} {brand} {model}.",
+    "Предлагаю {brand} {model} ({noun}).",
 )
 DESCRIPTION_CONDITION = (
     "Состояние отличное, без царапин.",

@@ -161,7 +161,7 @@ def _description(p: _Product, attrs: dict[str, str], prng: random.Random, relist
     pick = prng.choice if relisting else (lambda seq: seq[p.seed % len(seq)])
     noun = p.ptype.nouns[0]
     opener = pick(catalog.DESCRIPTION_OPENERS).format(
-        noun=noun.lower(), noun_lower=noun.lower(), brand=p.brand, model=p.model
+        noun=noun.lower(), brand=p.brand, model=p.model
     )
     items = "".join(f"<li>{k.capitalize()}: {v}</li>" for k, v in attrs.items())
     extra = prng.choice(p.ptype.extra_words).capitalize() + "."

@@ -14,7 +14,10 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+
+# Pillow's built-in bitmap font: loaded once (loading the default font per photo is slow).
+_FONT = ImageFont.load_default_imagefont()
 
 
 def render_photo(
@@ -74,7 +77,8 @@ def render_photo(
         px, py = rng.random(2) * np.array([w, h])
         r = 4 + 6 * rng.random()
         draw.ellipse((px - r, py - r, px + r, py + r), fill=tuple(int(c) for c in accents[a]))
-    draw.text((6, h - 16), label[:24], fill=(20, 20, 20))
+    text = label[:24].encode("latin-1", "ignore").decode("latin-1")  # bitmap font is Latin-1
+    draw.text((6, h - 16), text, fill=(20, 20, 20), font=_FONT)
     return img
 
 
@@ -97,7 +101,7 @@ def encode(img: Image.Image, fmt: str, quality: int = 85) -> bytes:
     """Encode a photo as JPEG or PNG bytes (deterministic: no timestamps, no metadata)."""
     buf = io.BytesIO()
     if fmt == "png":
-        img.save(buf, format="PNG", optimize=False)
+        img.save(buf, format="PNG", optimize=False, compress_level=1)
     else:
         img.save(buf, format="JPEG", quality=quality, optimize=False)
     return buf.getvalue()
