@@ -49,6 +49,7 @@ from featurestore.storage import WrittenFile
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 _SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KEY_COLUMNS = {"item_id", "item_id_1", "item_id_2"}
+_TRANSIENT = re.compile(r"No such file|TProtocolException|Invalid data|magic bytes|IO Error")
 _DTYPE_ALIASES = {"float": "float32", "double": "float64", "halffloat": "float16"}
 
 
@@ -388,14 +389,22 @@ class FeatureStore:
     def sql(self, query: str) -> pl.DataFrame:
         """Run a read-only query against the catalog views; anything that modifies is refused."""
         statements = check_read_only(query)
-        with self.catalog.reader() as con:
-            try:
-                for statement in statements[:-1]:
-                    con.execute(statement)
-                relation = con.sql(statements[-1])
-                return pl.from_arrow(relation.to_arrow_table())
-            except duckdb.Error as exc:
-                raise _explain_error(exc, self.root) from exc
+        attempts = 3
+        for attempt in range(attempts):
+            with self.catalog.reader() as con:
+                try:
+                    for statement in statements[:-1]:
+                        con.execute(statement)
+                    relation = con.sql(statements[-1])
+                    return pl.from_arrow(relation.to_arrow_table())
+                except duckdb.Error as exc:
+                    # The views glob through partition symlinks: a query that listed a partition
+                    # just before replace_partition switched it can miss a file. Re-run it.
+                    if attempt + 1 < attempts and _TRANSIENT.search(str(exc)):
+                        time.sleep(0.05 * (attempt + 1))
+                        continue
+                    raise _explain_error(exc, self.root) from exc
+        raise AssertionError("unreachable")
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -471,8 +480,9 @@ class FeatureStore:
             files = []
             for fset in sets:
                 resolved = self.resolve_version(name, fset, version)
-                files += self.files(name, {**fixed, "feature_set": fset, "version": resolved})
-                self.validate_files(files, fset, resolved)
+                found = self.files(name, {**fixed, "feature_set": fset, "version": resolved})
+                self.validate_files(found, fset, resolved)
+                files += found
         else:
             files = self.files(name, fixed)
         if not files:
@@ -484,30 +494,50 @@ class FeatureStore:
     def _is_table(self, name: str) -> bool:
         return any(layout.name == name for layout in cat.discover_tables(self.root))
 
+    def pinned_partitions(
+        self, table: str, files: list[str]
+    ) -> list[tuple[dict[str, str], list[str]]]:
+        """Group ``files`` by partition and pin each partition to its current generation.
+
+        A partition symlink may be switched by ``replace_partition`` at any time; resolving it once
+        and listing the generation directory gives a consistent set of files that stays readable
+        for ``gc_grace_seconds`` even if the partition moves on meanwhile. Returns
+        (partition values, files) pairs; object-store paths are returned as they are.
+        """
+        base = cat.table_root(self.root, table)
+        groups: dict[str, list[str]] = {}
+        for path in files:
+            groups.setdefault(path.rsplit("/", 1)[0], []).append(path)
+        out = []
+        for directory, members in groups.items():
+            values = _hive_values(directory[len(base) :] + "/x")
+            if self.is_local:
+                real = os.path.realpath(directory)
+                members = storage.list_parquet_files(real) or members
+            out.append((values, members))
+        return out
+
     def _scan(self, files: list[str], table: str, columns: list[str] | None) -> pl.LazyFrame:
         keys = cat.TABLE_PARTITIONS.get(table) or self._keys_of(table)
         hive_schema = {k: pl.Date if cat.HIVE_TYPES.get(k) == "DATE" else pl.String for k in keys}
-        if self.is_local:
-            frame = pl.scan_parquet(
-                files,
-                hive_partitioning=True,
-                hive_schema=hive_schema,
-                missing_columns="insert",
-                extra_columns="ignore",
-            )
-        else:
-            fs, _ = storage.filesystem(self.root)
-            tables = []
-            for path in files:
-                with fs.open(storage.filesystem(path)[1], "rb") as fh:
-                    t = pl.from_arrow(pq.read_table(fh))
-                values = _hive_values(path[len(cat.table_root(self.root, table)) :])
-                tables.append(
-                    t.with_columns(
-                        pl.lit(values[k]).cast(dtype).alias(k) for k, dtype in hive_schema.items()
-                    )
+        frames = []
+        for values, members in self.pinned_partitions(table, files):
+            if self.is_local:
+                frame = pl.scan_parquet(members, missing_columns="insert", extra_columns="ignore")
+            else:
+                tables = []
+                for path in members:
+                    fs, fs_path = storage.filesystem(path)
+                    with fs.open(fs_path, "rb") as fh:
+                        tables.append(pl.from_arrow(pq.read_table(fh)))
+                frame = pl.concat(tables, how="diagonal_relaxed").lazy()
+            frames.append(
+                frame.with_columns(
+                    pl.lit(_typed(values[k], dtype), dtype=dtype).alias(k)
+                    for k, dtype in hive_schema.items()
                 )
-            frame = pl.concat(tables, how="diagonal_relaxed").lazy()
+            )
+        frame = pl.concat(frames, how="diagonal_relaxed")
         return frame.select(columns) if columns else frame
 
     def validate_files(self, files: list[str], feature_set: str, version: str) -> None:
@@ -528,6 +558,8 @@ class FeatureStore:
                     fs, fs_path = storage.filesystem(path)
                     with fs.open(fs_path, "rb") as fh:
                         schema = pq.read_schema(fh)
+            except FileNotFoundError:
+                continue  # replaced by a concurrent replace_partition; readers pin generations
             except (pa.ArrowException, OSError) as exc:
                 raise StoreDataError(f"{path}: unreadable parquet file ({exc})") from exc
             for feature, dtype in expected.items():
@@ -607,7 +639,7 @@ class FeatureStore:
                     sides = [("_1", ["item_id_1"]), ("_2", ["item_id_2"])]
                 for suffix, key_cols in sides:
                     alias = f"f{i}{suffix.replace('_', 's')}"
-                    scan = _files_sql(files)
+                    scan = _files_sql(self.pinned_partitions(table, files))
                     cols = ", ".join(cat.quote(c) for c in feature_cols)
                     key_list = ", ".join(cat.quote(c) for c in table_keys)
                     key_alias = ", ".join(
@@ -872,25 +904,34 @@ def _date_text(value: str | date) -> str:
     return str(value)
 
 
+def _typed(value: str, dtype: pl.DataType) -> str | date:
+    return date.fromisoformat(value) if dtype == pl.Date else value
+
+
 def _file_columns(files: list[str]) -> list[str]:
     """Column names over ``files`` (union, first-seen order), from the footers."""
     names: dict[str, None] = {}
     for path in files:
         fs, fs_path = storage.filesystem(path)
-        with fs.open(fs_path, "rb") as fh:
+        with contextlib.suppress(FileNotFoundError), fs.open(fs_path, "rb") as fh:
             names.update(dict.fromkeys(pq.read_schema(fh).names))
     return list(names)
 
 
-def _files_sql(files: list[str]) -> str:
-    """``read_parquet`` over an explicit file list with the store's Hive partition types."""
-    listing = ", ".join(cat.literal(f) for f in files)
-    present = {p.split("=", 1)[0] for p in files[0].split("/") if "=" in p}
-    types = ", ".join(f"{cat.literal(k)}: {t}" for k, t in cat.HIVE_TYPES.items() if k in present)
-    return (
-        f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}}, "
-        "union_by_name = true)"
-    )
+def _files_sql(partitions: list[tuple[dict[str, str], list[str]]]) -> str:
+    """A UNION ALL of ``read_parquet`` per pinned partition, partition values as typed literals."""
+    selects = []
+    for values, files in partitions:
+        listing = ", ".join(cat.literal(f) for f in files)
+        consts = ", ".join(
+            f"CAST({cat.literal(v)} AS {cat.HIVE_TYPES.get(k, 'VARCHAR')}) AS {cat.quote(k)}"
+            for k, v in values.items()
+        )
+        selects.append(
+            f"SELECT *, {consts} FROM read_parquet([{listing}], hive_partitioning = false, "
+            "union_by_name = true)"
+        )
+    return "(" + " UNION ALL BY NAME ".join(selects) + ")"
 
 
 def _read_all(directory: str, schema: pa.Schema) -> pa.Table:
