@@ -60,7 +60,7 @@ FEATURE_TABLES = ("item_features", "pair_features")
 #: Tables whose partitions are per embedding model (fixed-size vectors of differing sizes).
 EMBEDDING_TABLES = ("text_embeddings", "image_embeddings")
 #: Top-level directories that are not tables.
-NON_TABLE_DIRS = ("models", REGISTRY_DIR, RUNS_DIR)
+NON_TABLE_DIRS = ("models", "landing", "dagster_home", REGISTRY_DIR, RUNS_DIR)
 
 #: Arrow schema of the registry mirror files and of the ``feature_registry`` table.
 REGISTRY_SCHEMA = pa.schema(

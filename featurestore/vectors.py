@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from featurestore.catalog import list_partition_values, table_root
+
 
 def _frame(keys: pl.DataFrame, vectors: np.ndarray) -> pl.DataFrame:
     dim = vectors.shape[1] if vectors.ndim == 2 else 0
@@ -35,7 +37,7 @@ def item_vectors(
     def restrict(frame: pl.DataFrame) -> pl.DataFrame:
         return frame if wanted is None else frame.filter(pl.col("item_id").is_in(wanted))
 
-    if text_model_key and store.has("item_text_index", snapshot=snapshot):
+    if text_model_key and store.files("item_text_index", {"snapshot": snapshot}):
         index = restrict(
             store.read("item_text_index", snapshot=snapshot)
             .filter(pl.col("model_key") == text_model_key, pl.col("content_hash").is_not_null())
@@ -46,7 +48,7 @@ def item_vectors(
             vectors = load_vectors(store.root, "text", text_model_key, rows["content_hash"])
             keys = rows.select("item_id", pl.lit(0, dtype=pl.Int16).alias("photo_index"))
             out[space[0]] = _frame(keys, vectors)
-    if image_model_key and store.has("item_images", snapshot=snapshot):
+    if image_model_key and store.files("item_images", {"snapshot": snapshot}):
         photos = restrict(
             store.read("item_images", snapshot=snapshot)
             .filter(pl.col("image_hash").is_not_null())
@@ -57,13 +59,13 @@ def item_vectors(
         if len(photos):
             vectors = load_vectors(store.root, "image", image_model_key, photos["image_hash"])
             out["photo"] = _frame(photos.select("item_id", "photo_index"), vectors)
-    for space in store.partition_values("source_embeddings", "space"):
-        if not store.has("source_embeddings", space=space, snapshot=snapshot):
+    spaces = list_partition_values(table_root(store.root, "source_embeddings"), "space")
+    for space in spaces:
+        files = store.files("source_embeddings", {"space": space, "snapshot": snapshot})
+        if not files:
             continue
         frame = restrict(
-            store.read("source_embeddings", space=space, snapshot=snapshot)
-            .select("item_id", "photo_index", "embedding")
-            .collect()
+            pl.read_parquet(files, columns=["item_id", "photo_index", "embedding"])
         )
         dim = frame.schema["embedding"].shape[0] if len(frame) else 0
         out[f"src_{space}"] = frame.with_columns(pl.col("embedding").cast(pl.Array(pl.Float32, dim)))

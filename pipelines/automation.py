@@ -31,31 +31,27 @@ NIGHTLY_JOB = "nightly_reembed"
 READY_MARKER = "_READY"
 
 
-def build_jobs(snapshot_partitions, shard_partitions) -> list:
+def build_jobs() -> list:
     return [
         dg.define_asset_job(
             SOURCES_JOB,
             selection=dg.AssetSelection.groups("sources", "clean"),
-            partitions_def=snapshot_partitions,
             description="Stage 1 of a snapshot: read sources, train the homoglyph LM, clean text.",
         ),
         dg.define_asset_job(
             SHARD_JOB,
             selection=dg.AssetSelection.assets("text_embeddings", "image_embeddings", "pair_features"),
-            partitions_def=shard_partitions,
             description="Stage 2, one run per (snapshot, shard): embeddings and pair features.",
         ),
         dg.define_asset_job(
             NIGHTLY_JOB,
             selection=dg.AssetSelection.assets("text_embeddings", "image_embeddings", "pair_features"),
-            partitions_def=shard_partitions,
             description="Nightly re-embedding: embeds only content the cache has not seen for the "
             "configured models, then recomputes the shard's pair features.",
         ),
         dg.define_asset_job(
             ITEM_JOB,
             selection=dg.AssetSelection.assets("item_features"),
-            partitions_def=snapshot_partitions,
             description="Stage 3 of a snapshot: per-item features once all shards are done.",
         ),
     ]

@@ -28,7 +28,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         *embeddings.build(sharded, text_version, image_version),
         *features.build(daily, sharded),
     ]
-    jobs = build_jobs(daily, sharded)
+    jobs = build_jobs()
     schedules, sensors = build_automation(settings, daily, {job.name: job for job in jobs})
     return dg.Definitions(
         assets=assets,

@@ -60,3 +60,19 @@ class Settings:
             lm=_env("CARDFEATURES_LM", ""),
             feature_set=_env("CARDFEATURES_FEATURE_SET", "full"),
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that reproduce these settings in another process."""
+        return {
+            "CARDFEATURES_STORE": self.store,
+            "CARDFEATURES_LANDING": self.landing,
+            "CARDFEATURES_SOURCE_FORMAT": self.source_format,
+            "CARDFEATURES_SHARDS": str(self.shards),
+            "CARDFEATURES_START_DATE": self.start_date,
+            "CARDFEATURES_TIMEZONE": self.timezone,
+            "CARDFEATURES_TEXT_MODEL": self.text_model,
+            "CARDFEATURES_IMAGE_MODEL": self.image_model,
+            "CARDFEATURES_DEVICE": self.device,
+            "CARDFEATURES_LM": self.lm,
+            "CARDFEATURES_FEATURE_SET": self.feature_set,
+        }
