@@ -49,19 +49,21 @@ CATEGORY_LEVELS = ("1", "2", "3", "4")
 _CATEGORY_DTYPE = pl.Struct({level: pl.String for level in CATEGORY_LEVELS})
 
 
-def category_path_expr(df: pl.DataFrame, file: Path) -> pl.Expr:
+def category_paths(df: pl.DataFrame, file: Path) -> pl.Series:
     """The category levels "1".."4" of the ``categories`` JSON as a list (nulls dropped).
 
-    Decoded with polars' json_decode against a fixed struct; if some row is not valid JSON the
-    error names the file, the column and the first bad row.
+    Category strings repeat a lot, so only the distinct ones are decoded (polars json_decode
+    against a fixed struct) and joined back. If some row is not valid JSON the error names the
+    file, the column and the first bad row.
     """
     if "categories" not in df.columns:
-        return pl.lit(None, dtype=pl.List(pl.String))
-    categories = pl.col("categories").cast(pl.String)
+        return pl.Series("category_path", [None] * df.height, dtype=pl.List(pl.String))
+    column = df["categories"].cast(pl.String)
+    distinct = column.drop_nulls().unique().to_frame("categories")
     try:
-        df.select(categories.str.json_decode(_CATEGORY_DTYPE))
+        decoded = distinct.select(pl.col("categories").str.json_decode(_CATEGORY_DTYPE))
     except pl.exceptions.PolarsError as exc:
-        for row, text in enumerate(df["categories"].to_list()):
+        for row, text in enumerate(column.to_list()):
             if text is None:
                 continue
             try:
@@ -71,10 +73,15 @@ def category_path_expr(df: pl.DataFrame, file: Path) -> pl.Expr:
                     f"{file}: column 'categories', row {row}: not valid JSON: {text[:80]!r}"
                 ) from exc
         raise
-    decoded = categories.str.json_decode(_CATEGORY_DTYPE)
-    path = pl.concat_list([decoded.struct.field(level) for level in CATEGORY_LEVELS])
-    path = path.list.drop_nulls()
-    return pl.when(path.list.len() > 0).then(path).otherwise(None)
+    levels = decoded["categories"].struct.unnest()
+    path = levels.select(pl.concat_list(list(CATEGORY_LEVELS)).list.drop_nulls().alias("p"))["p"]
+    lookup = distinct.with_columns(
+        pl.when(path.list.len() > 0).then(path).otherwise(None).alias("category_path")
+    )
+    joined = column.to_frame("categories").join(
+        lookup, on="categories", how="left", maintain_order="left"
+    )
+    return joined["category_path"]
 
 
 def _colour_expr(df: pl.DataFrame) -> pl.Expr:
@@ -189,7 +196,7 @@ def read(
                 pl.col("item_id"),
                 string_col(df, "name").alias("title"),
                 string_col(df, "description").alias("description"),
-                category_path_expr(df, file).alias("category_path"),
+                pl.Series("category_path", category_paths(df, file)),
                 merge_json_objects(
                     pl.col("_attrs"), json_object_expr({"color_parsed": _colour_expr(df)})
                 ).alias("attributes"),
