@@ -38,6 +38,21 @@ class SourceStats:
     values_invalid: dict[str, int] = field(default_factory=dict)
     nulls: dict[str, int] = field(default_factory=dict)
 
+    _FIELDS = ("rows_read", "rows_skipped", "values_invalid", "nulls")
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        """Plain nested dict (JSON-serialisable), e.g. for run metadata."""
+        return {name: dict(getattr(self, name)) for name in self._FIELDS}
+
+    # Mapping protocol, so that ``dict(stats)`` works like ``stats.as_dict()``.
+    def keys(self) -> tuple[str, ...]:
+        return self._FIELDS
+
+    def __getitem__(self, name: str) -> dict[str, int]:
+        if name not in self._FIELDS:
+            raise KeyError(name)
+        return getattr(self, name)
+
     def skip(self, reason: str, n: int) -> None:
         if n:
             self.rows_skipped[reason] = self.rows_skipped.get(reason, 0) + int(n)

@@ -136,3 +136,13 @@ def test_images_readable(demo) -> None:
             formats.add(img.format)
     assert formats == {"JPEG", "PNG"}
     assert len(list(demo.images_dir.iterdir())) == len(paths)
+
+
+def test_cli_writes_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cardfeatures_data.demo import main
+
+    assert (
+        main(["--items", "12", "--seed", "2", "--corruption", "0.9", "--out", str(tmp_path)]) == 0
+    )
+    assert pq.read_metadata(tmp_path / "items.parquet").num_rows == 12
+    assert "wrote 12 items" in capsys.readouterr().out

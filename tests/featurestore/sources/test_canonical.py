@@ -107,3 +107,14 @@ def test_demo_output_round_trip(tmp_path: Path) -> None:
     assert out.pairs.num_rows == pq.read_metadata(paths.pairs).num_rows
     for path_list in out.items.column("image_paths").to_pylist():
         assert all(Path(p).is_file() for p in path_list)
+
+
+def test_stats_as_plain_dict(tmp_path: Path) -> None:
+    import json
+
+    pq.write_table(_items([{"item_id": "a", "title": None}]), tmp_path / "items.parquet")
+    stats = read_source("canonical", tmp_path).stats
+    as_dict = dict(stats)
+    assert as_dict == stats.as_dict()
+    assert as_dict["nulls"]["title"] == 1
+    assert json.loads(json.dumps(as_dict))["rows_read"] == {str(tmp_path / "items.parquet"): 1}
