@@ -1,0 +1,301 @@
+"""Benchmark: KenLM-scored homoglyph repair vs two baselines, and its speed.
+
+    .venv/bin/python bench/homoglyph.py [--shared ../shared/data] [--speed-words 1000000]
+
+1. Trains the char LM (textclean.lmtrain, modified Kneser-Ney, order 5) on the Russian and English
+   word-frequency lists in ``<shared>/wordfreq/*.txt``.
+2. Reads clean sentences from ``<shared>/sentences/*.txt`` (falls back to a small built-in sample
+   when the folder is missing), normalises them, and corrupts words at 10/50/97% with each
+   substitution class: ``tr39`` (Unicode TR39 pairs, both directions: Latin in Russian words and
+   Cyrillic in English words), ``beyond`` (italic/OCR letters, digits and multi-character forms in
+   Russian words; English words still get TR39 Cyrillic, they have no other disguise) and ``all``.
+   A corrupted word gets each substitutable letter replaced with probability 1/2 (at least one).
+3. Repairs, and prints word accuracy (all words, and corrupted words only), the rate of wrongly
+   changed clean words, and the same for two baselines on the same text: the majority-script rule
+   (a mixed word is mapped to the script most of its letters are in) and TR39 skeleton folding
+   (every TR39-confusable letter is folded to the text's majority script).
+4. Speed: a corpus of ``--speed-words`` words (sentences sampled with replacement, every
+   occurrence corrupted independently at 97% with all classes - the worst case for the
+   distinct-word cache) run end to end (normalise + repair, polars) vs a word-by-word
+   implementation (same decisions, no caching) on ``--baseline-words`` of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+
+from textclean.confusables import TO_CYR, TO_LAT, is_cyrillic, is_latin
+from textclean.normalize import normalize_column, normalize_text
+from textclean.repair import HomoglyphRepairer, context_bucket, word_pieces
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_SAMPLE_SENTENCES = [
+    "Молоко свежее для всей семьи, упаковка один литр.",
+    "Продаю новый телефон в отличном состоянии, торг уместен.",
+    "Кроссовки мужские для бега и спорта, размер сорок два.",
+    "The quick brown fox jumps over the lazy dog.",
+    "Fresh coffee beans from a small farm, roasted every morning.",
+    "Средство для мытья посуды с ароматом лимона.",
+    "Это самый лучший подарок для ребенка на праздник.",
+    "Please check the size chart before you order.",
+]
+
+
+# ---------------------------------------------------------------- corruption
+def _inverse(table: dict, classes: set[str]) -> dict[str, list[str]]:
+    inv: dict[str, list[str]] = {}
+    for written, options in table.items():
+        for meant, cls in options:
+            if cls in classes:
+                inv.setdefault(meant, []).append(written)
+    return inv
+
+
+CLASS_SETS = {"tr39": {"tr39"}, "beyond": {"italic", "digit", "multi"}}
+CLASS_SETS["all"] = CLASS_SETS["tr39"] | CLASS_SETS["beyond"]
+# Cyrillic letter -> what a Russian word may show instead; Latin letter -> Cyrillic disguise.
+RU_SUBS = {name: _inverse(TO_CYR, classes) for name, classes in CLASS_SETS.items()}
+EN_SUBS = _inverse(TO_LAT, {"tr39"})
+EN_SUBS = {k: [v for v in vs if "\u0400" <= v <= "\u044f" or v in "Ёё"] for k, vs in EN_SUBS.items()}
+EN_SUBS = {k: v for k, v in EN_SUBS.items() if v}
+
+
+def corrupt_word(word: str, subs: dict[str, list[str]], rng: random.Random) -> str:
+    """Replace each substitutable letter with probability 1/2 (at least one)."""
+    pos = [i for i, ch in enumerate(word) if ch in subs]
+    if not pos:
+        return word
+    chosen = [i for i in pos if rng.random() < 0.5] or [rng.choice(pos)]
+    chars = list(word)
+    for i in chosen:
+        chars[i] = rng.choice(subs[word[i]])
+    return "".join(chars)
+
+
+def corrupt(sentence: str, rate: float, cls: str, rng: random.Random) -> tuple[str, list[bool]]:
+    """Corrupted sentence and, per word, whether it was corrupted."""
+    out, flags = [], []
+    for piece in word_pieces(sentence):
+        if not piece[0].isalnum():
+            out.append(piece)
+            continue
+        subs = RU_SUBS[cls] if any(is_cyrillic(c) for c in piece) else EN_SUBS
+        new = corrupt_word(piece, subs, rng) if rng.random() < rate else piece
+        out.append(new)
+        flags.append(new != piece)
+    return "".join(out), flags
+
+
+# ---------------------------------------------------------------- baselines
+def _first(table: dict, ch: str) -> str | None:
+    opts = table.get(ch)
+    return opts[0][0] if opts else None
+
+
+def majority_rule(text: str) -> str:
+    """Mixed words are mapped letter by letter to the script most of their letters are in."""
+    out = []
+    for piece in word_pieces(text):
+        n_c = sum(is_cyrillic(c) for c in piece)
+        n_l = sum(is_latin(c) for c in piece)
+        if n_c and n_l:
+            table, keep = (TO_CYR, is_cyrillic) if n_c >= n_l else (TO_LAT, is_latin)
+            piece = "".join(c if keep(c) else (_first(table, c) or c) for c in piece)
+        out.append(piece)
+    return "".join(out)
+
+
+_TR39_TO_CYR = {k: v[0][0] for k, v in TO_CYR.items() if v[0][1] == "tr39" and len(k) == 1}
+_TR39_TO_LAT = {k: v[0][0] for k, v in TO_LAT.items() if v[0][1] == "tr39"}
+
+
+def skeleton_fold(text: str) -> str:
+    """TR39 skeleton folding: every TR39-confusable letter goes to the text's majority script."""
+    n_c = sum(is_cyrillic(c) for c in text)
+    n_l = sum(is_latin(c) for c in text)
+    table = _TR39_TO_CYR if n_c >= n_l else _TR39_TO_LAT
+    return "".join(table.get(c, c) for c in text)
+
+
+# ---------------------------------------------------------------- scoring
+def score(originals: list[str], outputs: list[str], flags: list[list[bool]]) -> dict[str, float]:
+    """Word accuracy (all / corrupted words) and the wrongly-changed-clean-word rate."""
+    total = correct = bad_total = bad_ok = clean_total = clean_changed = 0
+    for orig, out, fl in zip(originals, outputs, flags, strict=True):
+        a = [p for p in word_pieces(orig) if p[0].isalnum()]
+        b = [p for p in word_pieces(out) if p[0].isalnum()]
+        ok = [False] * len(a)
+        if a == b:
+            ok = [True] * len(a)
+        else:
+            for blk in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
+                for i in range(blk.a, blk.a + blk.size):
+                    ok[i] = True
+        for good, was_bad in zip(ok, fl, strict=True):
+            total += 1
+            correct += good
+            if was_bad:
+                bad_total += 1
+                bad_ok += good
+            else:
+                clean_total += 1
+                clean_changed += not good
+    return {
+        "acc": correct / max(total, 1),
+        "acc_corrupted": bad_ok / max(bad_total, 1),
+        "clean_changed": clean_changed / max(clean_total, 1),
+        "words": total,
+    }
+
+
+# ---------------------------------------------------------------- data
+def load_data(shared: Path, max_sentences: int) -> tuple[list[str], list[tuple[str, int]], str]:
+    sent_files = sorted((shared / "sentences").glob("*.txt"))
+    word_files = sorted((shared / "wordfreq").glob("*.txt"))
+    if not sent_files or not word_files:
+        words = Counter(w.lower() for s in _SAMPLE_SENTENCES for w in word_pieces(s) if w.isalpha())
+        return _SAMPLE_SENTENCES, sorted(words.items()), "built-in sample (shared data missing)"
+    sentences: list[str] = []
+    for f in sent_files:
+        lines = [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines()]
+        sentences.extend([ln for ln in lines if ln][:max_sentences])
+    counts: Counter[str] = Counter()
+    for f in word_files:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                counts[parts[0].lower()] += int(parts[1])
+    src = f"{len(sent_files)} sentence files, {len(word_files)} word lists under {shared}"
+    return sentences, sorted(counts.items()), src
+
+
+class WordByWord(HomoglyphRepairer):
+    """The same decisions without any caching: every word occurrence is decided from scratch."""
+
+    def lm(self, word: str) -> float:
+        return float(self._score_fn(word.lower()))
+
+    def decide(self, word: str, ctx: int = 0):
+        return self._decide(word, ctx)[0]
+
+    def repair_one(self, text: str) -> str:
+        text = normalize_text(text) or ""
+        ctx = context_bucket(text)
+        return "".join(
+            self.decide(p, ctx).out if p[0].isalnum() else p for p in word_pieces(text)
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shared", default="../shared/data", help="reference data folder")
+    ap.add_argument("--lm", help="use this char LM (ARPA) instead of training one")
+    ap.add_argument("--max-sentences", type=int, default=5000, help="per sentence file")
+    ap.add_argument("--rates", default="0.1,0.5,0.97")
+    ap.add_argument("--speed-words", type=int, default=1_000_000)
+    ap.add_argument("--baseline-words", type=int, default=50_000)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+
+    shared = Path(args.shared)
+    if not shared.is_absolute():
+        shared = (ROOT / shared).resolve()
+    sentences, word_counts, src = load_data(shared, args.max_sentences)
+    sentences = [s for s in (normalize_text(s) for s in sentences) if s]
+    print(f"data: {src}: {len(sentences)} sentences, {len(word_counts)} word forms for the LM")
+
+    tmp = tempfile.TemporaryDirectory()
+    if args.lm:
+        lm_path = Path(args.lm)
+    else:
+        from textclean.lmtrain import train_char_lm
+
+        t0 = time.perf_counter()
+        lm_path = train_char_lm(word_counts, Path(tmp.name) / "char.arpa", order=5)
+        print(f"char LM trained in {time.perf_counter() - t0:.1f}s -> {lm_path}")
+    repairer = HomoglyphRepairer.from_arpa(lm_path)
+
+    rng = random.Random(args.seed)
+    header = f"{'class':<7} {'rate':>5} | {'method':<16} {'acc':>8} {'acc(corr)':>9} {'clean chg':>9}"
+    print("\n" + header + "\n" + "-" * len(header))
+    for cls in ("tr39", "beyond", "all"):
+        for rate in (float(r) for r in args.rates.split(",")):
+            pairs = [corrupt(s, rate, cls, rng) for s in sentences]
+            bad = [p[0] for p in pairs]
+            flags = [p[1] for p in pairs]
+            repaired = repairer.repair_column(pl.Series(bad))["clean"].to_list()
+            rows = {
+                "kenlm repair": repaired,
+                "majority rule": [majority_rule(t) for t in bad],
+                "tr39 skeleton": [skeleton_fold(t) for t in bad],
+                "no repair": bad,
+            }
+            for name, outs in rows.items():
+                m = score(sentences, outs, flags)
+                print(
+                    f"{cls:<7} {rate:>5.2f} | {name:<16} {m['acc']:>8.2%} "
+                    f"{m['acc_corrupted']:>9.2%} {m['clean_changed']:>9.3%}"
+                )
+            print()
+
+    # ------------------------------------------------------------ speed
+    words_per = [sum(p[0].isalnum() for p in word_pieces(s)) for s in sentences]
+    corpus: list[str] = []
+    n_words = 0
+    while n_words < args.speed_words:
+        i = rng.randrange(len(sentences))
+        corpus.append(corrupt(sentences[i], 0.97, "all", rng)[0])
+        n_words += words_per[i]
+    col = pl.Series("text", corpus)
+    fresh = HomoglyphRepairer.from_arpa(lm_path)
+    t0 = time.perf_counter()
+    fresh.repair_column(col)
+    dt = time.perf_counter() - t0
+    info = fresh.cache_info()
+    print(
+        f"speed, end to end (normalise + repair), {n_words:,} words, {len(corpus):,} texts, "
+        f"97% corrupted, cold cache: {dt:.2f}s = {n_words / dt:,.0f} words/s "
+        f"({info['decisions']:,} distinct word decisions, {info['lm_queries']:,} LM queries)"
+    )
+    t0 = time.perf_counter()
+    warm_out = fresh.repair_column(col)
+    dt2 = time.perf_counter() - t0
+    print(f"speed, same corpus again (warm cache): {dt2:.2f}s = {n_words / dt2:,.0f} words/s")
+
+    wbw = WordByWord(fresh._score_fn)
+    sub, k = [], 0
+    for t, n in zip(corpus, (sum(p[0].isalnum() for p in word_pieces(t)) for t in corpus)):
+        if k >= args.baseline_words:
+            break
+        sub.append(t)
+        k += n
+    t0 = time.perf_counter()
+    base_out = [wbw.repair_one(t) for t in sub]
+    dt3 = time.perf_counter() - t0
+    same = sum(a == b for a, b in zip(base_out, warm_out["clean"].to_list(), strict=False))
+    print(
+        f"speed, word-by-word (no caching), {k:,} words: {dt3:.2f}s = {k / dt3:,.0f} words/s "
+        f"(same output on {same}/{len(sub)} texts)"
+    )
+    print(f"normalise only: {_time(lambda: normalize_column(col)):.2f}s")
+    return 0
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

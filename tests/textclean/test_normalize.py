@@ -1,0 +1,59 @@
+"""Normalisation: a table of real-looking card texts, column form == string form, bad input."""
+
+import polars as pl
+import pytest
+
+from textclean import normalize_column, normalize_text
+
+CASES = [
+    # HTML descriptions
+    ("<p>Молоко&nbsp;3,2%</p><br/>Цена: &laquo;100&raquo;", 'Молоко 3,2% Цена: "100"'),
+    ("<div><b>Хит</b> продаж</div><ul><li>один</li><li>два</li></ul>", "Хит продаж один два"),
+    ("<script>alert(1)</script>Текст<!-- hidden --> <style>p{}</style>", "Текст"),
+    ("x &lt;b&gt; y &amp; z", "x <b> y & z"),  # escaped tags are content, not markup
+    # invisible characters and soft hyphens inside words
+    ("мо\u200bлоко", "молоко"),
+    ("супер\u00adцена", "суперцена"),
+    ("\ufeffBOM text\u2060", "BOM text"),
+    # NFC, not NFKC: composed й, but ² and ½ survive; full-width ASCII folds
+    ("и\u0306огурт", "йогурт"),
+    ("м² ½ ﬁ", "м² ½ ﬁ"),
+    ("ＳＡＬＥ ５０％", "SALE 50%"),
+    # quotes and dashes
+    ("«Домик в деревне» — „лучший“", '"Домик в деревне" - "лучший"'),
+    ("it’s 10–20 ‒ −5", "it's 10-20 - -5"),
+    # whitespace and control characters
+    ("  много\t\tпробелов\nи\r\nстрок\u00a0\u2009здесь  ", "много пробелов и строк здесь"),
+    ("a\x00b\x07c", "a b c"),
+    # glued words are NOT split here (the repairer decides): мoлоко has a Latin o
+    ("средствоUniversal мoлоко 500мл", "средствоUniversal мoлоко 500мл"),
+    ("", ""),
+    ("   ", ""),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CASES)
+def test_normalize_text_table(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+def test_column_form_matches_string_form():
+    raws = [raw for raw, _ in CASES] + [None]
+    col = normalize_column(pl.Series("description", raws, dtype=pl.String))
+    assert col.name == "description"
+    assert col.to_list() == [normalize_text(r) for r in raws]
+
+
+def test_none_and_bad_input():
+    assert normalize_text(None) is None
+    assert normalize_text("a\ud800b") == "a\ufffdb"  # lone surrogate -> replacement character
+    rtl = "שלום עולם مرحبا"
+    assert normalize_text(rtl) == rtl
+    assert normalize_text("🏄🏾\u200d♀️ ok") == "🏄🏾♀️ ok"  # ZWJ is removed (documented)
+
+
+def test_large_string():
+    big = ("Молоко <b>свежее</b> &amp; вкусное\u200b " * 40_000)[: 1_000_000]
+    out = normalize_text(big)
+    assert out.startswith("Молоко свежее & вкусное Молоко")
+    assert normalize_column(pl.Series([big])).item() == out

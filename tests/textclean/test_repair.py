@@ -1,0 +1,156 @@
+"""Homoglyph repair: decisions, statistics, bad input, clean_frame and the LM corpus."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+from textclean import (
+    STAT_COLUMNS,
+    HomoglyphRepairer,
+    clean_frame,
+    single_script_word_counts,
+)
+from textclean.repair import context_bucket
+
+
+def fix(r, s):
+    return r.repair_text(s)[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("мoлоко свежее", "молоко свежее"),  # one Latin o (TR39)
+        ("Мoлoкo CBEЖEE для дома", "Молоко СВЕЖЕЕ для дома"),  # capitals B, E (case-aware)
+        ("npuвem мир", "привет мир"),  # italic n->п, u->и, m->т
+        ("мьiло и cbIp", "мыло и сыр"),  # multi-character ы
+        ("6ыть или не 6ыть", "быть или не быть"),  # digit 6 -> б
+        ("TOBAP для дома", "ТОВАР для дома"),  # all-Latin word, decided by the LM + context
+        ("the cоp was here", "the cop was here"),  # Cyrillic о in an English word
+        ("средствоUniversal для мытья посуды", "средство Universal для мытья посуды"),
+        ("ULTRAготовый обед", "ULTRA готовый обед"),
+        ("вода 500мл", "вода 500 мл"),
+        ("iPhone 15 A52 4K", "iPhone 15 A52 4K"),  # brand/model tokens stay
+        ("кроссовки Nike Air Max", "кроссовки Nike Air Max"),  # clean Latin brand words stay
+    ],
+)
+def test_repairs_with_toy_scorer(toy, raw, expected):
+    assert fix(toy, raw) == expected
+
+
+def test_mixed_word_is_never_split_as_glued(toy):
+    # "COка": Latin CO + Cyrillic ка could look glued; the one-word Cyrillic reading wins.
+    assert fix(toy, "сок и COка") == "сок и СОка"
+
+
+def test_context_bucket():
+    assert context_bucket("привет мир") == 2
+    assert context_bucket("quick fox jumps with size") == -2
+    assert context_bucket("quick fox") == -1  # 3 decisive letters: weaker evidence
+    assert context_bucket("ТОВАР") == 0  # no decisive letters at all
+
+
+def test_stats_values(toy):
+    text, st = toy.repair_text("мoлоко и TOBAP, cop 🙂 中文")
+    assert text == "молоко и ТОВАР, cop 🙂 中文"
+    assert st["words"] == 5  # мoлоко и TOBAP cop 中文 (emoji is not a word)
+    assert st["mixed_words"] == 1
+    assert st["repaired_words"] == 2
+    assert st["other_words"] == 1
+    assert st["ambiguous_words"] >= 1  # cop/сор is close in a Russian context
+    assert st["broken_share"] == pytest.approx(2 / 5)
+
+
+def test_repair_column_shape_and_types(toy):
+    col = pl.Series("title", ["мoлоко", None, "", "   ", "quick fox"], dtype=pl.String)
+    out = toy.repair_column(col)
+    assert out.columns == ["clean", *STAT_COLUMNS]
+    assert out.schema["words"] == pl.Int32
+    assert out.schema["broken_share"] == pl.Float32
+    assert out["clean"].to_list() == ["молоко", None, "", "", "quick fox"]
+    assert out["words"].to_list() == [1, None, 0, 0, 2]
+    share = out["broken_share"].to_list()
+    assert share[0] == 1.0 and share[1] is None and math.isnan(share[2]) and share[4] == 0.0
+
+
+def test_column_equals_text_form(toy):
+    texts = ["мoлоко свежее", "TOBAP для дома", "the cоp was here", "вода 500мл", "npuвem"]
+    col = toy.repair_column(pl.Series(texts))
+    for i, t in enumerate(texts):
+        clean, st = toy.repair_text(t)
+        assert col["clean"][i] == clean
+        assert col["repaired_words"][i] == st["repaired_words"]
+
+
+def test_bad_input_does_not_crash(toy):
+    assert toy.repair_text(None) == (None, dict.fromkeys(STAT_COLUMNS))
+    out, st = toy.repair_text("a\ud800b")
+    assert out == "a\ufffdb" and st["words"] == 2
+    out, st = toy.repair_text("שלום مرحبا Привет")
+    assert out == "שלום مرحبا Привет" and st["other_words"] == 2
+    big = "мoлоко свежее " * 80_000  # ~1 MB
+    out, st = toy.repair_text(big)
+    assert st["words"] == 160_000 and st["repaired_words"] == 80_000
+    assert out.startswith("молоко свежее молоко")
+
+
+def test_explain_lists_readings(toy):
+    lines = toy.explain("мoлоко и TOBAP")
+    assert lines[0].startswith("мoлоко -> молоко")
+    assert any("cyrillic" in ln and "молоко" in ln for ln in lines)
+    assert any(ln.startswith("TOBAP -> ТОВАР") for ln in lines)
+    assert toy.explain(None) == []
+
+
+def test_distinct_forms_decided_once(toy):
+    toy.repair_column(pl.Series(["мoлоко свежее"] * 1000))
+    assert toy.cache_info()["decisions"] == 1  # свежее is trivially clean, never reaches Python
+
+
+def test_clean_frame(toy):
+    df = pl.DataFrame(
+        {"item_id": ["1", "2"], "title": ["мoлоко", None], "description": ["<b>TOBAP</b> для дома", ""]}
+    )
+    out = clean_frame(df, toy)
+    assert out["title"].to_list() == ["мoлоко", None]  # original kept
+    assert out["title_clean"].to_list() == ["молоко", None]
+    assert out["description_clean"].to_list() == ["ТОВАР для дома", ""]
+    assert out["title_repaired_words"].to_list() == [1, None]
+    for c in ("title", "description"):
+        for s in ("clean", *STAT_COLUMNS):
+            assert f"{c}_{s}" in out.columns
+    with pytest.raises(KeyError, match="nope"):
+        clean_frame(df, toy, columns=("nope",))
+
+
+def test_single_script_word_counts():
+    cols = [pl.Series(["Молоко свежее, молоко!", "TOBAP мoлоко 500 ml"]), pl.Series([None, "ml"])]
+    counts = dict(single_script_word_counts(cols))
+    assert counts == {"молоко": 2, "свежее": 1, "tobap": 1, "ml": 2}
+
+
+# ------------------------------------------------------------------ with a real char KenLM
+def test_repairs_with_kenlm(char_lm):
+    r = HomoglyphRepairer.from_arpa(char_lm)
+    cases = {
+        "Мoлoкo свежее для дома": "Молоко свежее для дома",
+        "пpoдaю новый телефон": "продаю новый телефон",
+        "the quick brоwn fox": "the quick brown fox",
+        "cкидкa нa мылo": "скидка на мыло",
+        "TOBAP для дома": "ТОВАР для дома",
+    }
+    for raw, expected in cases.items():
+        assert r.repair_text(raw)[0] == expected, r.explain(raw)
+
+
+def test_kenlm_scores_match_model(char_lm):
+    import kenlm
+
+    from textclean.lmtrain import char_sentence
+
+    r = HomoglyphRepairer.from_arpa(char_lm)
+    m = kenlm.Model(str(char_lm))
+    assert r.lm("Молоко") == pytest.approx(m.score(char_sentence("молоко"), bos=True, eos=True))
