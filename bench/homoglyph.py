@@ -66,7 +66,9 @@ CLASS_SETS["all"] = CLASS_SETS["tr39"] | CLASS_SETS["beyond"]
 # Cyrillic letter -> what a Russian word may show instead; Latin letter -> Cyrillic disguise.
 RU_SUBS = {name: _inverse(TO_CYR, classes) for name, classes in CLASS_SETS.items()}
 EN_SUBS = _inverse(TO_LAT, {"tr39"})
-EN_SUBS = {k: [v for v in vs if "\u0400" <= v <= "\u044f" or v in "Ёё"] for k, vs in EN_SUBS.items()}
+EN_SUBS = {
+    k: [v for v in vs if "\u0400" <= v <= "\u044f" or v in "Ёё"] for k, vs in EN_SUBS.items()
+}
 EN_SUBS = {k: v for k, v in EN_SUBS.items() if v}
 
 
@@ -191,9 +193,7 @@ class WordByWord(HomoglyphRepairer):
     def repair_one(self, text: str) -> str:
         text = normalize_text(text) or ""
         ctx = context_bucket(text)
-        return "".join(
-            self.decide(p, ctx).out if p[0].isalnum() else p for p in word_pieces(text)
-        )
+        return "".join(self.decide(p, ctx).out if p[0].isalnum() else p for p in word_pieces(text))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     repairer = HomoglyphRepairer.from_arpa(lm_path)
 
     rng = random.Random(args.seed)
-    header = f"{'class':<7} {'rate':>5} | {'method':<16} {'acc':>8} {'acc(corr)':>9} {'clean chg':>9}"
+    header = (
+        f"{'class':<7} {'rate':>5} | {'method':<16} {'acc':>8} {'acc(corr)':>9} {'clean chg':>9}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for cls in ("tr39", "beyond", "all"):
         for rate in (float(r) for r in args.rates.split(",")):
@@ -274,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
 
     wbw = WordByWord(fresh._score_fn)
     sub, k = [], 0
-    for t, n in zip(corpus, (sum(p[0].isalnum() for p in word_pieces(t)) for t in corpus)):
+    counts = (sum(p[0].isalnum() for p in word_pieces(t)) for t in corpus)
+    for t, n in zip(corpus, counts, strict=False):
         if k >= args.baseline_words:
             break
         sub.append(t)

@@ -176,9 +176,9 @@ class HomoglyphRepairer:
     ) -> HomoglyphRepairer:
         """Load a char LM (ARPA or KenLM binary); a bad file raises ``ArpaError`` naming it."""
         from textclean.arpa import load_kenlm
-        from textclean.lmtrain import char_sentence
 
         model = load_kenlm(path)
+        from textclean.lmtrain import char_sentence  # the trainer's word -> "sentence" format
 
         def score(word: str) -> float:
             return model.score(char_sentence(word), bos=True, eos=True)

@@ -53,7 +53,7 @@ def test_none_and_bad_input():
 
 
 def test_large_string():
-    big = ("Молоко <b>свежее</b> &amp; вкусное\u200b " * 40_000)[: 1_000_000]
+    big = ("Молоко <b>свежее</b> &amp; вкусное\u200b " * 40_000)[:1_000_000]
     out = normalize_text(big)
     assert out.startswith("Молоко свежее & вкусное Молоко")
     assert normalize_column(pl.Series([big])).item() == out

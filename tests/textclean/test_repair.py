@@ -112,7 +112,11 @@ def test_distinct_forms_decided_once(toy):
 
 def test_clean_frame(toy):
     df = pl.DataFrame(
-        {"item_id": ["1", "2"], "title": ["мoлоко", None], "description": ["<b>TOBAP</b> для дома", ""]}
+        {
+            "item_id": ["1", "2"],
+            "title": ["мoлоко", None],
+            "description": ["<b>TOBAP</b> для дома", ""],
+        }
     )
     out = clean_frame(df, toy)
     assert out["title"].to_list() == ["мoлоко", None]  # original kept
@@ -148,7 +152,6 @@ def test_repairs_with_kenlm(char_lm):
 
 def test_kenlm_scores_match_model(char_lm):
     import kenlm
-
     from textclean.lmtrain import char_sentence
 
     r = HomoglyphRepairer.from_arpa(char_lm)
