@@ -108,10 +108,12 @@ GROUP BY bucket ORDER BY bucket
 
 
 def timed(label: str, fn):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = fn()
-    seconds = time.perf_counter() - t0
-    print(f"{label:<44} {seconds:8.2f} s")
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    # CPU seconds show the work done even when other jobs share the cores (wall = cpu / cores
+    # on a quiet machine at best).
+    print(f"{label:<50} {seconds:8.2f} s wall {cpu:8.2f} s cpu")
     return result, seconds
 
 
@@ -126,7 +128,9 @@ def main() -> None:
     parser.add_argument("--skip-pandas", action="store_true")
     args = parser.parse_args()
 
-    print(f"cores: {os.cpu_count()}, rows: {args.rows:,}, keys: {args.keys:,}")
+    print(
+        f"cores: {os.cpu_count()}, load: {os.getloadavg()[0]:.1f}, rows: {args.rows:,}, keys: {args.keys:,}"
+    )
     if not args.reuse:
         shutil.rmtree(args.root, ignore_errors=True)
         _, _ = timed(
@@ -152,7 +156,7 @@ def main() -> None:
     pick = rng.choice(first.height, size=min(args.keys, first.height), replace=False)
     keys = first[pick].with_columns(label=pl.Series(rng.integers(0, 2, len(pick)), dtype=pl.Int8))
     frame, tf_s = timed(
-        f"training_frame {len(keys):,} pairs (DuckDB ASOF)",
+        f"training_frame {len(keys):,} pairs (polars, point in time)",
         lambda: store.training_frame(keys, ["bench"], as_of=as_of),
     )
     assert frame.height == len(keys) and frame["f0"].null_count() == 0

@@ -593,8 +593,10 @@ class FeatureStore:
         snapshot the row's values came from (null when the key has no features at that time).
         Rows keep the order of ``keys``; keys without features get nulls, never zeros.
 
-        Implemented as DuckDB ASOF LEFT JOINs over the feature set's files (snapshots after the
-        latest ``as_of`` are pruned before reading); the keys frame is shared zero-copy via Arrow.
+        Implemented as lazy polars joins over the feature set's files: snapshots after the latest
+        ``as_of`` are pruned before reading, matches are kept only where snapshot <= the row's
+        as_of, and the newest match per key row wins (measured faster than a DuckDB ASOF join here;
+        see bench/store.py).
         """
         pair_keys = {"item_id_1", "item_id_2"} <= set(keys.columns)
         if not pair_keys and "item_id" not in keys.columns:
@@ -616,67 +618,51 @@ class FeatureStore:
         newest = frame["__as_of"].max()
         snapshot_max = None if newest == date.max else newest.isoformat()
 
-        con = duckdb.connect()
+        out = frame.lazy()
+        taken = set(keys.columns)
+        for feature_set in feature_sets:
+            table = self.feature_table_of(feature_set)
+            resolved = self.resolve_version(table, feature_set, version)
+            fixed = {"feature_set": feature_set, "version": resolved}
+            files = self.files(table, fixed, snapshot_max=snapshot_max)
+            if not files:  # nothing at or before as_of: read one file's schema, keep no rows
+                files = self.files(table, fixed)[:1]
+            self.validate_files(files, feature_set, resolved)
+            table_keys = ["item_id_1", "item_id_2"] if table == "pair_features" else ["item_id"]
+            if table == "pair_features" and not pair_keys:
+                raise ValueError(f"feature set {feature_set!r} is per pair but keys are items")
+            features = self._scan(files, table, None).drop("feature_set", "version", strict=False)
+            if snapshot_max is not None:
+                features = features.filter(pl.col("snapshot") <= date.fromisoformat(snapshot_max))
+            feature_cols = [
+                c for c in features.collect_schema().names() if c not in {*table_keys, "snapshot"}
+            ]
+            sides = [("", table_keys)]
+            if table == "item_features" and pair_keys:
+                sides = [("_1", ["item_id_1"]), ("_2", ["item_id_2"])]
+            for suffix, key_cols in sides:
+                names = {}
+                for col in feature_cols:
+                    name = f"{col}{suffix}"
+                    names[col] = name if name not in taken else f"{name}__{feature_set}"
+                    taken.add(names[col])
+                names["snapshot"] = f"{feature_set}__snapshot{suffix}"
+                right = features.rename(dict(zip(table_keys, key_cols, strict=True)))
+                # Every (key row, snapshot <= its as_of) match; keep the newest per key row.
+                matched = (
+                    out.select("__row", "__as_of", *key_cols)
+                    .join(right, on=key_cols, how="inner")
+                    .filter(pl.col("snapshot") <= pl.col("__as_of"))
+                    .sort("snapshot")
+                    .unique(subset="__row", keep="last")
+                    .select("__row", *[pl.col(c).alias(n) for c, n in names.items()])
+                )
+                out = out.join(matched, on="__row", how="left")
         try:
-            con.register("k", frame.to_arrow())
-            ctes, joins, selects = [], [], ["k.* EXCLUDE (__row, __as_of)"]
-            limit = f" AND snapshot <= DATE '{snapshot_max}'" if snapshot_max else ""
-            taken = set(keys.columns)
-            for i, feature_set in enumerate(feature_sets):
-                table = self.feature_table_of(feature_set)
-                resolved = self.resolve_version(table, feature_set, version)
-                fixed = {"feature_set": feature_set, "version": resolved}
-                files = self.files(table, fixed, snapshot_max=snapshot_max)
-                if not files:  # nothing at or before as_of: read one file's schema, keep no rows
-                    files = self.files(table, fixed)[:1]
-                self.validate_files(files, feature_set, resolved)
-                table_keys = ["item_id_1", "item_id_2"] if table == "pair_features" else ["item_id"]
-                feature_cols = [c for c in _file_columns(files) if c not in set(table_keys)]
-                if table == "pair_features" and not pair_keys:
-                    raise ValueError(f"feature set {feature_set!r} is per pair but keys are items")
-                sides = [("", table_keys)]
-                if table == "item_features" and pair_keys:
-                    sides = [("_1", ["item_id_1"]), ("_2", ["item_id_2"])]
-                for suffix, key_cols in sides:
-                    alias = f"f{i}{suffix.replace('_', 's')}"
-                    scan = _files_sql(self.pinned_partitions(table, files))
-                    cols = ", ".join(cat.quote(c) for c in feature_cols)
-                    key_list = ", ".join(cat.quote(c) for c in table_keys)
-                    key_alias = ", ".join(
-                        f"{cat.quote(t)} AS {cat.quote(u)}"
-                        for t, u in zip(table_keys, key_cols, strict=True)
-                    )
-                    distinct = ", ".join(cat.quote(c) for c in key_cols)
-                    ctes.append(
-                        f"{alias} AS (SELECT {key_alias}, snapshot AS __snap"
-                        f"{', ' + cols if cols else ''} FROM {scan} "
-                        f"WHERE ({key_list}) IN (SELECT ({distinct}) FROM k){limit})"
-                    )
-                    cond = " AND ".join(
-                        f"k.{cat.quote(c)} = {alias}.{cat.quote(c)}" for c in key_cols
-                    )
-                    joins.append(
-                        f"ASOF LEFT JOIN {alias} ON {cond} AND k.__as_of >= {alias}.__snap"
-                    )
-                    for col in feature_cols:
-                        out = f"{col}{suffix}"
-                        if out in taken:
-                            out = f"{out}__{feature_set}"
-                        taken.add(out)
-                        selects.append(f"{alias}.{cat.quote(col)} AS {cat.quote(out)}")
-                    selects.append(
-                        f"{alias}.__snap AS {cat.quote(f'{feature_set}__snapshot{suffix}')}"
-                    )
-            query = (
-                f"WITH {', '.join(ctes)} " if ctes else ""
-            ) + f"SELECT {', '.join(selects)} FROM k {' '.join(joins)} ORDER BY k.__row"
-            try:
-                result = con.sql(query).to_arrow_table()
-            except duckdb.Error as exc:
-                raise StoreDataError(f"training frame over {self.root} failed: {exc}") from exc
-        finally:
-            con.close()
-        return pl.from_arrow(result)
+            result = out.sort("__row").drop("__row", "__as_of").collect()
+        except pl.exceptions.PolarsError as exc:
+            raise StoreDataError(f"training frame over {self.root} failed: {exc}") from exc
+        return result
 
     # -- maintenance ---------------------------------------------------------------------------
 
@@ -906,32 +892,6 @@ def _date_text(value: str | date) -> str:
 
 def _typed(value: str, dtype: pl.DataType) -> str | date:
     return date.fromisoformat(value) if dtype == pl.Date else value
-
-
-def _file_columns(files: list[str]) -> list[str]:
-    """Column names over ``files`` (union, first-seen order), from the footers."""
-    names: dict[str, None] = {}
-    for path in files:
-        fs, fs_path = storage.filesystem(path)
-        with contextlib.suppress(FileNotFoundError), fs.open(fs_path, "rb") as fh:
-            names.update(dict.fromkeys(pq.read_schema(fh).names))
-    return list(names)
-
-
-def _files_sql(partitions: list[tuple[dict[str, str], list[str]]]) -> str:
-    """A UNION ALL of ``read_parquet`` per pinned partition, partition values as typed literals."""
-    selects = []
-    for values, files in partitions:
-        listing = ", ".join(cat.literal(f) for f in files)
-        consts = ", ".join(
-            f"CAST({cat.literal(v)} AS {cat.HIVE_TYPES.get(k, 'VARCHAR')}) AS {cat.quote(k)}"
-            for k, v in values.items()
-        )
-        selects.append(
-            f"SELECT *, {consts} FROM read_parquet([{listing}], hive_partitioning = false, "
-            "union_by_name = true)"
-        )
-    return "(" + " UNION ALL BY NAME ".join(selects) + ")"
 
 
 def _read_all(directory: str, schema: pa.Schema) -> pa.Table:
