@@ -63,8 +63,15 @@ def embedding_texts(items: pl.DataFrame, spaces: tuple[str, ...] = TEXT_SPACES) 
                 }
             )
         )
-    out = pl.concat(frames) if frames else pl.DataFrame(schema={"item_id": pl.String, "space": pl.String, "text": pl.String})
+    out = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"item_id": pl.String, "space": pl.String, "text": pl.String})
+    )
     # Empty strings carry nothing to embed: make them null so they are counted, not embedded.
     return out.with_columns(
-        pl.when(pl.col("text").str.strip_chars() == "").then(None).otherwise(pl.col("text")).alias("text")
+        pl.when(pl.col("text").str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col("text"))
+        .alias("text")
     )

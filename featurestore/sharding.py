@@ -38,9 +38,7 @@ def stable_shard(keys: pl.Series, shards: int) -> pl.Series:
         count=len(distinct),
     )
     lookup = pl.DataFrame({"key": distinct, "shard": values})
-    return (
-        keys.to_frame("key").join(lookup, on="key", how="left", maintain_order="left")["shard"]
-    )
+    return keys.to_frame("key").join(lookup, on="key", how="left", maintain_order="left")["shard"]
 
 
 def pair_shard(pairs: pl.DataFrame, shards: int) -> pl.Series:
@@ -56,9 +54,7 @@ def shard_pairs(pairs: pl.DataFrame, shard: int, shards: int) -> pl.DataFrame:
     return pairs.filter(pair_shard(pairs, shards) == shard)
 
 
-def shard_items(
-    items: pl.DataFrame, pairs: pl.DataFrame, shard: int, shards: int
-) -> pl.DataFrame:
+def shard_items(items: pl.DataFrame, pairs: pl.DataFrame, shard: int, shards: int) -> pl.DataFrame:
     """Items shard ``shard`` needs: those its pairs name, plus those whose home shard it is."""
     if shards == 1:
         return items

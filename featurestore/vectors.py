@@ -29,7 +29,7 @@ def item_vectors(
     items: pl.Series | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Vectors of the snapshot's items (restricted to ``items`` ids when given), by space."""
-    from encoders.cache import load_vectors
+    from encoders.engine import load_vectors
 
     wanted = items.implode() if items is not None else None
     out: dict[str, pl.DataFrame] = {}
@@ -45,7 +45,9 @@ def item_vectors(
             .collect()
         )
         for space, rows in index.partition_by("space", as_dict=True).items():
-            vectors = load_vectors(store.root, "text", text_model_key, rows["content_hash"])
+            vectors = load_vectors(
+                store.root, "text", text_model_key, rows["content_hash"].to_arrow()
+            )
             keys = rows.select("item_id", pl.lit(0, dtype=pl.Int16).alias("photo_index"))
             out[space[0]] = _frame(keys, vectors)
     if image_model_key and store.files("item_images", {"snapshot": snapshot}):
@@ -57,16 +59,18 @@ def item_vectors(
             .collect()
         )
         if len(photos):
-            vectors = load_vectors(store.root, "image", image_model_key, photos["image_hash"])
+            vectors = load_vectors(
+                store.root, "image", image_model_key, photos["image_hash"].to_arrow()
+            )
             out["photo"] = _frame(photos.select("item_id", "photo_index"), vectors)
     spaces = list_partition_values(table_root(store.root, "source_embeddings"), "space")
     for space in spaces:
         files = store.files("source_embeddings", {"space": space, "snapshot": snapshot})
         if not files:
             continue
-        frame = restrict(
-            pl.read_parquet(files, columns=["item_id", "photo_index", "embedding"])
-        )
+        frame = restrict(pl.read_parquet(files, columns=["item_id", "photo_index", "embedding"]))
         dim = frame.schema["embedding"].shape[0] if len(frame) else 0
-        out[f"src_{space}"] = frame.with_columns(pl.col("embedding").cast(pl.Array(pl.Float32, dim)))
+        out[f"src_{space}"] = frame.with_columns(
+            pl.col("embedding").cast(pl.Array(pl.Float32, dim))
+        )
     return out

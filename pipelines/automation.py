@@ -15,7 +15,6 @@ stage 2 (embeddings through the cache, so only new or changed content is encoded
 snapshot, and the same sensor then refreshes stage 3.
 """
 
-
 import os
 from datetime import datetime
 
@@ -40,12 +39,16 @@ def build_jobs() -> list:
         ),
         dg.define_asset_job(
             SHARD_JOB,
-            selection=dg.AssetSelection.assets("text_embeddings", "image_embeddings", "pair_features"),
+            selection=dg.AssetSelection.assets(
+                "text_embeddings", "image_embeddings", "pair_features"
+            ),
             description="Stage 2, one run per (snapshot, shard): embeddings and pair features.",
         ),
         dg.define_asset_job(
             NIGHTLY_JOB,
-            selection=dg.AssetSelection.assets("text_embeddings", "image_embeddings", "pair_features"),
+            selection=dg.AssetSelection.assets(
+                "text_embeddings", "image_embeddings", "pair_features"
+            ),
             description="Nightly re-embedding: embeds only content the cache has not seen for the "
             "configured models, then recomputes the shard's pair features.",
         ),
@@ -93,9 +96,7 @@ def build_automation(settings: Settings, snapshot_partitions, jobs: dict):
         description="02:00 every night: re-embed the latest snapshot through the cache, all shards.",
     )
     def nightly_reembed_schedule(context: dg.ScheduleEvaluationContext):
-        keys = snapshot_partitions.get_partition_keys(
-            current_time=context.scheduled_execution_time
-        )
+        keys = snapshot_partitions.get_partition_keys(current_time=context.scheduled_execution_time)
         if not keys:
             return dg.SkipReason("no snapshot partition exists yet")
         stamp = context.scheduled_execution_time.strftime("%Y-%m-%dT%H%M")
@@ -144,7 +145,9 @@ def build_automation(settings: Settings, snapshot_partitions, jobs: dict):
             return dg.SkipReason("stage-1 run without a partition")
         snapshot = run.tags["dagster/partition"]
         return [
-            dg.RunRequest(run_key=r.run_key, partition_key=r.partition_key, tags=r.tags, job_name=SHARD_JOB)
+            dg.RunRequest(
+                run_key=r.run_key, partition_key=r.partition_key, tags=r.tags, job_name=SHARD_JOB
+            )
             for r in shard_run_requests(snapshot, settings.shards, f"after:{run.run_id}")
         ]
 
@@ -168,7 +171,11 @@ def build_automation(settings: Settings, snapshot_partitions, jobs: dict):
             run_key=f"items:{snapshot}:{run.run_id}", partition_key=snapshot, job_name=ITEM_JOB
         )
 
-    return [nightly_reembed_schedule], [landing_sensor, shards_after_sources, item_features_after_shards]
+    return [nightly_reembed_schedule], [
+        landing_sensor,
+        shards_after_sources,
+        item_features_after_shards,
+    ]
 
 
 def shards_succeeded(instance: dg.DagsterInstance, snapshot: str, shards: int) -> set[str]:

@@ -48,6 +48,7 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     root = _configure(args.store, args.shards)
     from cardfeatures_data.demo import generate
+
     from encoders.demo_models import build_demo_clip_model, build_demo_text_model
     from pipelines.automation import READY_MARKER
 
@@ -65,15 +66,19 @@ def _demo(args: argparse.Namespace) -> int:
     _run_snapshot(args.snapshot, args.shards)
     print(f"\nDemo finished in {time.perf_counter() - started:.0f}s. Query the features:")
     print(f'  cardfeatures sql --store {root} "select count(*) from pair_features"')
-    print(f"  duckdb -readonly {root}/catalog.duckdb \"select * from pair_features limit 5\"")
-    print(f"  DAGSTER_HOME={os.environ['DAGSTER_HOME']} CARDFEATURES_STORE={root} "
-          "dagster dev -m pipelines.definitions")
+    print(f'  duckdb -readonly {root}/catalog.duckdb "select * from pair_features limit 5"')
+    print(
+        f"  DAGSTER_HOME={os.environ['DAGSTER_HOME']} CARDFEATURES_STORE={root} "
+        "dagster dev -m pipelines.definitions"
+    )
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    root = _configure(os.environ.get("CARDFEATURES_STORE", "demo_store"),
-                      int(os.environ.get("CARDFEATURES_SHARDS", "2")))
+    root = _configure(
+        os.environ.get("CARDFEATURES_STORE", "demo_store"),
+        int(os.environ.get("CARDFEATURES_SHARDS", "2")),
+    )
     print(f"store: {root}")
     _run_snapshot(args.snapshot, int(os.environ["CARDFEATURES_SHARDS"]))
     return 0

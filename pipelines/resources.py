@@ -86,10 +86,14 @@ class ImageEncoderResource(dg.ConfigurableResource):
 
     def load(self):
         if self._encoder is None:
-            from encoders.clip import load_image_encoder
+            from encoders.clip import OpenClipImageEncoder
+            from encoders.specs import parse_model_spec
 
-            self._encoder = load_image_encoder(
-                self.model,
+            arch, pretrained, checkpoint = parse_model_spec(self.model)
+            self._encoder = OpenClipImageEncoder(
+                arch,
+                pretrained,
+                checkpoint=checkpoint,
                 device=self.device,
                 precision=self.precision,
                 batch_size=self.batch_size,

@@ -1,6 +1,5 @@
 """Group ``clean``: the homoglyph language model and the cleaned, repaired item text."""
 
-
 import os
 
 import dagster as dg
@@ -15,7 +14,9 @@ TEXT_COLUMNS = ("title", "description")
 
 
 def lm_path(store_root: str, snapshot: str, order: int) -> str:
-    return storage.join(store_root, "models", "homoglyph_lm", f"snapshot={snapshot}", f"char{order}.arpa")
+    return storage.join(
+        store_root, "models", "homoglyph_lm", f"snapshot={snapshot}", f"char{order}.arpa"
+    )
 
 
 def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
@@ -32,8 +33,9 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
     def homoglyph_lm(
         context: dg.AssetExecutionContext, store: StoreResource, homoglyph_lm: HomoglyphLMResource
     ) -> dg.MaterializeResult:
-        from textclean import single_script_word_counts
         from textclean.lmtrain import train_char_lm
+
+        from textclean import single_script_word_counts
 
         snapshot = snapshot_of(context)
         if homoglyph_lm.arpa:
@@ -126,5 +128,3 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
         )
 
     return [homoglyph_lm, clean_items]
-
-

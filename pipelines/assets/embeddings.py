@@ -5,7 +5,6 @@ the cache already holds for this model key is a hit and is not encoded again, so
 only pays for new or changed content. Both assets use the ``gpu`` pool: one GPU step at a time.
 """
 
-
 import dagster as dg
 import numpy as np
 import polars as pl
@@ -49,7 +48,9 @@ def _shard_items(store, snapshot: str, shard: int, shards: int) -> pl.DataFrame:
     return shard_items(items, pairs, shard, shards)
 
 
-def build(shard_partitions: dg.PartitionsDefinition, text_code_version: str, image_code_version: str):
+def build(
+    shard_partitions: dg.PartitionsDefinition, text_code_version: str, image_code_version: str
+):
     @dg.asset(
         group_name="embeddings",
         partitions_def=shard_partitions,
@@ -138,7 +139,9 @@ def build(shard_partitions: dg.PartitionsDefinition, text_code_version: str, ima
             items.select("item_id", pl.col("image_paths").alias("path"))
             .explode("path")
             .filter(pl.col("path").is_not_null())
-            .with_columns(pl.int_range(pl.len()).over("item_id").cast(pl.Int16).alias("photo_index"))
+            .with_columns(
+                pl.int_range(pl.len()).over("item_id").cast(pl.Int16).alias("photo_index")
+            )
         )
         encoder = image_encoder.load()
         result = embed_images(photos["path"].to_list(), encoder, store.root)

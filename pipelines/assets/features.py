@@ -1,6 +1,5 @@
 """Group ``features``: pairwise features per (snapshot, shard) and per-item features per snapshot."""
 
-
 import time
 
 import dagster as dg
@@ -31,7 +30,10 @@ def range_check(frame: pl.DataFrame, specs, check_name: str) -> dg.AssetCheckRes
             continue
         col = pl.col(spec.name)
         outside = frame.select(
-            ((col < (lo if lo is not None else float("-inf"))) | (col > (hi if hi is not None else float("inf")))).sum()
+            (
+                (col < (lo if lo is not None else float("-inf")))
+                | (col > (hi if hi is not None else float("inf")))
+            ).sum()
         ).item()
         if outside:
             bad[spec.name] = int(outside)
@@ -63,10 +65,18 @@ def build(
         "category/attribute/price matches, text and image cosines. IDF statistics are over the "
         "whole snapshot, so shards give the same values as one unsharded run.",
         check_specs=[
-            dg.AssetCheckSpec("pair_rows_match_pairs", asset="pair_features", blocking=True,
-                              description="One feature row per input pair of the shard."),
-            dg.AssetCheckSpec("pair_features_in_range", asset="pair_features", blocking=True,
-                              description="Bounded features (IoU, ratios, cosines) in range."),
+            dg.AssetCheckSpec(
+                "pair_rows_match_pairs",
+                asset="pair_features",
+                blocking=True,
+                description="One feature row per input pair of the shard.",
+            ),
+            dg.AssetCheckSpec(
+                "pair_features_in_range",
+                asset="pair_features",
+                blocking=True,
+                description="Bounded features (IoU, ratios, cosines) in range.",
+            ),
         ],
     )
     def pair_features(
@@ -112,7 +122,11 @@ def build(
         written = fs.write(
             "pair_features",
             table,
-            partition={"feature_set": pipeline.feature_set, "version": version, "snapshot": snapshot},
+            partition={
+                "feature_set": pipeline.feature_set,
+                "version": version,
+                "snapshot": snapshot,
+            },
             part=shard_part(shard, shards),
             schema=schema,
         )
@@ -157,8 +171,12 @@ def build(
         description="Per-item features for classifiers and regressors: lengths, counts, repair "
         "statistics, price, category levels, and the item's embeddings joined in.",
         check_specs=[
-            dg.AssetCheckSpec("one_row_per_item", asset="item_features", blocking=True,
-                              description="Exactly one row per item of the snapshot."),
+            dg.AssetCheckSpec(
+                "one_row_per_item",
+                asset="item_features",
+                blocking=True,
+                description="Exactly one row per item of the snapshot.",
+            ),
         ],
     )
     def item_features(
@@ -214,4 +232,3 @@ def build(
         )
 
     return [pair_features, item_features]
-

@@ -1,7 +1,6 @@
 """Group ``sources``: raw parquet in the landing folder -> canonical ``items``, ``pairs`` and the
 embeddings that some sources ship with their data (``source_embeddings``)."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -59,7 +58,6 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinit
         store: StoreResource,
         pipeline: PipelineConfigResource,
     ):
-        from encoders.precomputed import normalize_source_embeddings
         from featurestore.sources import read_source
 
         snapshot = snapshot_of(context)
@@ -71,6 +69,8 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinit
             fs.write("pairs", tables.pairs, partition=part, schema=PAIRS_SCHEMA)
             spaces = sorted(set(tables.source_embeddings.column("space").to_pylist()))
             for space in spaces:
+                from encoders.precomputed import normalize_source_embeddings
+
                 vectors = normalize_source_embeddings(tables.source_embeddings, space)
                 fs.write(
                     "source_embeddings",
@@ -102,6 +102,7 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinit
             },
             check_results=[
                 dg.AssetCheckResult(
+                    asset_key="items",
                     check_name="unique_item_ids",
                     passed=dup_ids == 0,
                     metadata={"duplicate_ids": dup_ids},
@@ -119,6 +120,7 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinit
             },
             check_results=[
                 dg.AssetCheckResult(
+                    asset_key="pairs",
                     check_name="pairs_name_known_items",
                     passed=len(unknown) == 0,
                     severity=dg.AssetCheckSeverity.WARN

@@ -24,6 +24,7 @@ def demo_models(tmp_path_factory) -> Path:
 def land_demo(landing: Path, snapshot: str = SNAPSHOT, items: int = 40, seed: int = 3) -> Path:
     """Generate a tiny demo dataset into ``landing/<snapshot>`` and mark it ready."""
     from cardfeatures_data.demo import generate
+
     from pipelines.automation import READY_MARKER
 
     folder = landing / snapshot
@@ -54,5 +55,3 @@ def pipeline_env(tmp_path, demo_models, monkeypatch) -> Settings:
 
 def with_shards(settings: Settings, shards: int, store: Path) -> Settings:
     return replace(settings, shards=shards, store=str(store))
-
-

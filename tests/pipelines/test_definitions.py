@@ -25,8 +25,15 @@ def test_definitions_load_without_warnings(pipeline_env):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == {
-        "items", "pairs", "source_embeddings", "homoglyph_lm", "clean_items",
-        "text_embeddings", "image_embeddings", "pair_features", "item_features",
+        "items",
+        "pairs",
+        "source_embeddings",
+        "homoglyph_lm",
+        "clean_items",
+        "text_embeddings",
+        "image_embeddings",
+        "pair_features",
+        "item_features",
     }
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, f"{key} has no description"

@@ -66,9 +66,15 @@ def test_failing_blocking_check_stops_downstream(pipeline_env, tmp_path):
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
     assert checks["unique_item_ids"] is False
-    materialized = {k.to_user_string() for k in result.get_asset_materialization_keys()} if hasattr(result, "get_asset_materialization_keys") else {
-        e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
-    }
+    materialized = (
+        {k.to_user_string() for k in result.get_asset_materialization_keys()}
+        if hasattr(result, "get_asset_materialization_keys")
+        else {
+            e.asset_key.to_user_string()
+            for e in result.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION"
+        }
+    )
     assert "items" in materialized
     assert "clean_items" not in materialized and "homoglyph_lm" not in materialized
 
@@ -81,8 +87,12 @@ def test_sharded_backfill_equals_unsharded_run(pipeline_env, tmp_path):
     for shards in (1, 3):
         settings = replace(pipeline_env, shards=shards, store=str(tmp_path / f"store{shards}"))
         run_snapshot(
-            build_definitions(settings), SNAPSHOT, shards, echo=lambda *_: None,
-            executor="multiprocess", settings=settings,
+            build_definitions(settings),
+            SNAPSHOT,
+            shards,
+            echo=lambda *_: None,
+            executor="multiprocess",
+            settings=settings,
         )
         frames[shards] = (
             FeatureStore(settings.store)
