@@ -42,10 +42,8 @@ from pathlib import Path
 import polars as pl
 
 from textclean.confusables import (
-    CYR_CLASS,
     DECISIVE_CYR,
     DECISIVE_LAT,
-    LAT_CLASS,
     TO_CYR,
     TO_LAT,
     is_cyrillic,
@@ -53,14 +51,27 @@ from textclean.confusables import (
 )
 from textclean.normalize import normalize_column
 
-#: Pieces of a text: runs of letters/digits (words) and runs of everything else (separators).
-PIECE_PATTERN = r"[\p{L}\p{N}]+|[^\p{L}\p{N}]+"
-_WORD_START = r"^[\p{L}\p{N}]"
 _DEC_CYR = f"[{DECISIVE_CYR}]"
 _DEC_LAT = f"[{DECISIVE_LAT}]"
-# Latin letters that can never be part of a Cyrillic reading (``i``/``l`` can: ``bl`` -> ``ы``).
-_SURE_LAT = "[" + "".join(c for c in DECISIVE_LAT if c not in "iIl") + "]"
-_OTHER = r"[^0-9\u0400-\u052fA-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+# Letters that cannot take part in a Cyrillic reading (``i``/``l`` can: ``bl`` -> ``ы``).
+_SURE_LAT = "".join(c for c in DECISIVE_LAT if c not in "iIl")
+_CYR_NONDEC = "".join(sorted(c for c in TO_LAT if is_cyrillic(c)))
+_LAT_MAPPABLE = "".join(sorted({c for c in TO_CYR if len(c) == 1 and is_latin(c)} | set("iIl")))
+_W = r"[\p{L}\p{N}]"
+_NW = r"[^\p{L}\p{N}]"
+_CYR_R = r"\x{0400}-\x{052f}"
+_LAT_R = r"A-Za-z\x{00c0}-\x{00d6}\x{00d8}-\x{00f6}\x{00f8}-\x{024f}"
+#: A space-separated chunk needs a Python decision when one of its words mixes Cyrillic with Latin
+#: or digits, or is made only of letters that have a look-alike in the other alphabet.
+NEEDS_DECISION = (
+    rf"[{_CYR_R}]{_W}*[{_LAT_R}0-9]|[{_LAT_R}0-9]{_W}*[{_CYR_R}]"
+    rf"|(?:^|{_NW})[{_CYR_NONDEC}]+(?:$|{_NW})"
+    rf"|(?:^|{_NW})[{_LAT_MAPPABLE}]+(?:$|{_NW})"
+)
+WORD_PATTERN = r"[\p{L}\p{N}]+"
+#: A word holding a letter or digit of a script other than Cyrillic/Latin (counted as other_words).
+OTHER_WORD_PATTERN = rf"{_W}*[[\p{{L}}\p{{N}}]--[0-9{_CYR_R}{_LAT_R}]]{_W}*"
+_re_pieces = re.compile(r"[^\W_]+|[\W_]+")
 
 STAT_COLUMNS = (
     "words",
@@ -139,7 +150,18 @@ def context_bucket(text: str) -> int:
     return int(math.floor((c - lat) / (c + lat + 2.0) * 2.0 + 0.5))
 
 
+_KINDS: dict[str, str] = {}
+
+
 def _kind(ch: str) -> str:
+    """ "D" digit, "C" Cyrillic, "L" Latin, "O" anything else (memoised)."""
+    k = _KINDS.get(ch)
+    if k is None:
+        k = _KINDS[ch] = _kind_uncached(ch)
+    return k
+
+
+def _kind_uncached(ch: str) -> str:
     if "0" <= ch <= "9":
         return "D"
     if is_cyrillic(ch):
@@ -169,6 +191,8 @@ class HomoglyphRepairer:
         self.normalize = normalize
         self._lm_cache: dict[str, float] = {}
         self._cache: dict[tuple[str, int], Decision] = {}
+        self._fast_tables: dict[str, dict[str, tuple[str, float]]] = {}
+        self._chunk_cache: dict[tuple[str, int], tuple[str, int, int, int, int]] = {}
 
     @classmethod
     def from_arpa(
@@ -201,6 +225,38 @@ class HomoglyphRepairer:
     def readings(self, word: str, script: str) -> list[tuple[str, float]]:
         """All-``script`` readings of ``word`` (``"C"`` or ``"L"``) with their substitution cost,
         cheapest first, at most ``config.max_readings``; empty if a character has no reading."""
+        fast = self._fast(script)
+        keep = is_cyrillic if script == "C" else is_latin
+        out, pen = [], 0.0
+        for ch in word:  # fast path: every character has at most one reading
+            if keep(ch):
+                out.append(ch)
+                continue
+            hit = fast.get(ch)
+            if hit is None:
+                break
+            out.append(hit[0])
+            pen += hit[1]
+        else:
+            return [("".join(out), pen)]
+        return self._readings_dp(word, script)
+
+    def _fast(self, script: str) -> dict[str, tuple[str, float]]:
+        """Characters with exactly one reading in ``script`` and no multi-character rule."""
+        cached = self._fast_tables.get(script)
+        if cached is None:
+            table = TO_CYR if script == "C" else TO_LAT
+            firsts = {k[0] for k in table if len(k) > 1}
+            cost = self.config.class_cost
+            cached = {
+                k: (v[0][0], self.config.subst_cost + cost[v[0][1]])
+                for k, v in table.items()
+                if len(k) == 1 and len(v) == 1 and k not in firsts and not k.isdigit()
+            }
+            self._fast_tables[script] = cached
+        return cached
+
+    def _readings_dp(self, word: str, script: str) -> list[tuple[str, float]]:
         table = TO_CYR if script == "C" else TO_LAT
         keep = is_cyrillic if script == "C" else is_latin
         cost = self.config.class_cost
@@ -251,7 +307,9 @@ class HomoglyphRepairer:
             d = self._cache[key] = self._decide(word, ctx)[0]
         return d
 
-    def _decide(self, word: str, ctx: int) -> tuple[Decision, list[Candidate]]:
+    def _decide(
+        self, word: str, ctx: int, explain: bool = False
+    ) -> tuple[Decision, list[Candidate]]:
         cfg = self.config
         kinds = {_kind(ch) for ch in word}
         mixed = "C" in kinds and "L" in kinds
@@ -263,25 +321,31 @@ class HomoglyphRepairer:
             # Latin letters with digits: brand and model tokens (iPhone15, A52, 4K) stay.
             return Decision(word, cfg.number_score), []
 
-        cands: list[Candidate] = []
         clean = not mixed and "D" not in kinds
         own = ("C" if "C" in kinds else "L") if clean else None
-        if clean:
-            cands.append(Candidate(word, "as written", self.lm(word), 0.0, self._prior(own, ctx)))
-        elif not mixed:
-            # Cyrillic with digits (3л, 500мл, м0локо): as written, scored run by run.
-            cands.append(Candidate(word, "as written", self._runs_score(word), 0.0, 0.0))
+        raw: list[tuple[str, str, float, float]] = []  # (text, how, cost, prior)
         for script in ("C", "L"):
             if script == own:
                 continue
             name = "cyrillic" if script == "C" else "latin"
             prior = self._prior(script, ctx)
             for text, cost in self.readings(word, script):
-                cands.append(Candidate(text, name, self.lm(text), cost, prior))
+                raw.append((text, name, cost, prior))
         split = self._split(word, ctx)
-        if split is not None:
-            if not clean and not mixed:
-                cands.pop(0)  # digits glued to a word: the split form is the baseline
+        if not explain and not raw:
+            # Nothing to weigh: keep (or split glued digits); the LM is not needed.
+            out = split.text if split is not None else word
+            return Decision(out, math.nan, out != word, mixed, mixed and split is None), []
+        if not explain and mixed and split is None and len(raw) == 1:
+            return Decision(raw[0][0], math.nan, raw[0][0] != word, True, False), []
+        cands: list[Candidate] = []
+        if clean:
+            cands.append(Candidate(word, "as written", self.lm(word), 0.0, self._prior(own, ctx)))
+        elif not mixed and split is None:
+            # Cyrillic with digits (3л, м0локо): as written, scored run by run.
+            cands.append(Candidate(word, "as written", self._runs_score(word), 0.0, 0.0))
+        cands.extend(Candidate(t, how, self.lm(t), cost, prior) for t, how, cost, prior in raw)
+        if split is not None:  # for glued digits (500мл) the split form is the baseline
             cands.append(split)
         if not cands:
             return Decision(word, self.lm(word), mixed=mixed, ambiguous=mixed), []
@@ -309,7 +373,7 @@ class HomoglyphRepairer:
     def _runs_score(self, word: str) -> float:
         """Score of a token read run by run (digit runs as numbers, letter runs by the LM)."""
         total = 0.0
-        for run in re.findall(r"[0-9]+|[^0-9]+", word):
+        for run in re.findall(r"[0-9]+|[^0-9 ]+", word):
             total += self.config.number_score if run[0].isdigit() else self.lm(run)
         return total
 
@@ -344,7 +408,7 @@ class HomoglyphRepairer:
         for p in parts:
             d = self.decide(p, ctx)
             texts.append(d.out)
-            total += d.score
+            total += d.score if not math.isnan(d.score) else self._runs_score(d.out)
         return Candidate(" ".join(texts), "split", total, 0.0, 0.0)
 
     # ------------------------------------------------------------------ texts and columns
@@ -366,88 +430,88 @@ class HomoglyphRepairer:
         text = col.cast(pl.String)
         if normalize:
             text = normalize_column(text)
+        # Normalised text has single spaces: its space-separated chunks are decided (once per
+        # distinct chunk and context) only when they may hold a broken word.
         frame = pl.DataFrame({"text": text}).with_row_index("row")
-        pieces = (
-            frame.select(
-                "row",
-                context_bucket_expr(pl.col("text")).alias("ctx"),
-                pl.col("text").str.extract_all(PIECE_PATTERN).alias("piece"),
-            )
-            .explode("piece")
-            .with_columns(
-                pl.col("piece").str.contains(_WORD_START).fill_null(False).alias("is_word")
-            )
+        frame = frame.with_columns(context_bucket_expr(pl.col("text")).alias("ctx"))
+        chunks = frame.select("row", "ctx", pl.col("text").str.split(" ").alias("chunk")).explode(
+            "chunk"
         )
-        words = pieces.filter("is_word").select("piece", "ctx")
-        has_c = pl.col("piece").str.contains(CYR_CLASS)
-        has_l = pl.col("piece").str.contains(LAT_CLASS)
-        has_d = pl.col("piece").str.contains("[0-9]")
-        has_o = pl.col("piece").str.contains(_OTHER)
-        trivial = (
-            has_o
-            | (~has_c & ~has_l)
-            | (has_c & ~has_l & ~has_d & pl.col("piece").str.contains(_DEC_CYR))
-            | (has_l & ~has_c & (has_d | pl.col("piece").str.contains(_SURE_LAT)))
+        todo = (
+            chunks.filter(pl.col("chunk").str.contains(NEEDS_DECISION))
+            .select("chunk", "ctx")
+            .unique()
         )
-        todo = words.filter(~trivial).unique()
-        decided = [self.decide(w, c) for w, c in todo.iter_rows()]
+        decided = [self.decide_chunk(c, x) for c, x in todo.iter_rows()]
+        cols = ("out", "mixed", "repaired", "ambiguous", "broken")
         table = pl.DataFrame(
-            {
-                "piece": todo["piece"],
-                "ctx": todo["ctx"],
-                "out": [d.out for d in decided],
-                "changed": [d.changed for d in decided],
-                "mixed": [d.mixed for d in decided],
-                "ambiguous": [d.ambiguous for d in decided],
-            },
-            schema={
-                "piece": pl.String,
-                "ctx": pl.Int8,
-                "out": pl.String,
-                "changed": pl.Boolean,
-                "mixed": pl.Boolean,
-                "ambiguous": pl.Boolean,
-            },
+            {"chunk": todo["chunk"], "ctx": todo["ctx"]}
+            | {name: [d[i] for d in decided] for i, name in enumerate(cols)},
+            schema={"chunk": pl.String, "ctx": pl.Int8, "out": pl.String}
+            | dict.fromkeys(cols[1:], pl.Int32),
         )
-        joined = pieces.join(table, on=["piece", "ctx"], how="left", maintain_order="left")
-        word = pl.col("is_word")
-        mixed = pl.col("mixed").fill_null(has_c & has_l) & word
-        changed = pl.col("changed").fill_null(False)
         agg = (
-            joined.with_columns(
-                pl.coalesce("out", "piece").alias("out"),
-                mixed.alias("mixed"),
-                (has_o & word).fill_null(False).alias("other"),
-            )
+            chunks.join(table, on=["chunk", "ctx"], how="left", maintain_order="left")
             .group_by("row", maintain_order=True)
             .agg(
-                pl.col("out").str.join(""),
-                word.sum().cast(pl.Int32).alias("words"),
-                pl.col("mixed").sum().cast(pl.Int32).alias("mixed_words"),
-                changed.sum().cast(pl.Int32).alias("repaired_words"),
-                pl.col("ambiguous").fill_null(False).sum().cast(pl.Int32).alias("ambiguous_words"),
-                (pl.col("mixed") | changed).sum().cast(pl.Int32).alias("broken"),
-                pl.col("other").sum().cast(pl.Int32).alias("other_words"),
+                pl.coalesce("out", "chunk").str.join(" ").alias("out"),
+                *[pl.col(c).sum().cast(pl.Int32) for c in cols[1:]],
             )
         )
-        # explode drops rows whose text has no pieces (empty text): join back onto every row.
-        full = frame.select("row", pl.col("text").is_null().alias("null")).join(
-            agg, on="row", how="left", maintain_order="left"
+        has_other = text.str.contains(OTHER_WORD_PATTERN).fill_null(False)
+        other = (
+            text.str.count_matches(OTHER_WORD_PATTERN)
+            if has_other.any()
+            else pl.zeros(len(text), pl.UInt32, eager=True)
         )
-        stat = ("words", "mixed_words", "repaired_words", "ambiguous_words", "other_words")
+        full = frame.select(
+            "row",
+            pl.col("text").is_null().alias("null"),
+            pl.col("text").str.count_matches(WORD_PATTERN).cast(pl.Int32).alias("words"),
+            pl.lit(other).cast(pl.Int32).alias("other_words"),
+        ).join(agg, on="row", how="left", maintain_order="left")
         nul = pl.col("null")
-        result = full.select(
+
+        def stat(c: str, name: str | None = None) -> pl.Expr:
+            expr = pl.when(nul).then(None).otherwise(pl.col(c).fill_null(0))
+            return expr.cast(pl.Int32).alias(name or c)
+
+        return full.select(
             pl.when(nul).then(None).otherwise(pl.col("out").fill_null("")).alias("clean"),
-            *[pl.when(nul).then(None).otherwise(pl.col(c).fill_null(0)).alias(c) for c in stat],
+            stat("words"),
+            stat("mixed", "mixed_words"),
+            stat("repaired", "repaired_words"),
+            stat("ambiguous", "ambiguous_words"),
             pl.when(nul)
             .then(None)
-            .when(pl.col("words").fill_null(0) == 0)
+            .when(pl.col("words") == 0)
             .then(float("nan"))
-            .otherwise(pl.col("broken") / pl.col("words"))
+            .otherwise(pl.col("broken").fill_null(0) / pl.col("words"))
             .cast(pl.Float32)
             .alias("broken_share"),
-        ).select("clean", *STAT_COLUMNS)
-        return result
+            stat("other_words"),
+        )
+
+    def decide_chunk(self, chunk: str, ctx: int) -> tuple[str, int, int, int, int]:
+        """Decide every word of one space-free chunk: (output, mixed, repaired, ambiguous,
+        broken) counts. Cached per (chunk, context)."""
+        key = (chunk, ctx)
+        hit = self._chunk_cache.get(key)
+        if hit is not None:
+            return hit
+        out, mixed, rep, amb, broken = [], 0, 0, 0, 0
+        for piece in _re_pieces.findall(chunk):
+            if not piece[0].isalnum():
+                out.append(piece)
+                continue
+            d = self.decide(piece, ctx)
+            out.append(d.out)
+            mixed += d.mixed
+            rep += d.changed
+            amb += d.ambiguous
+            broken += d.broken
+        res = self._chunk_cache[key] = ("".join(out), mixed, rep, amb, broken)
+        return res
 
     # ------------------------------------------------------------------ explanations
     def explain(self, s: str | None) -> list[str]:
@@ -462,7 +526,7 @@ class HomoglyphRepairer:
         ctx = context_bucket(s)
         lines = []
         for w in re.findall(r"[^\W_]+", s):
-            d, cands = self._decide(w, ctx)
+            d, cands = self._decide(w, ctx, explain=True)
             if not (d.changed or d.ambiguous or d.mixed):
                 continue
             flags = ",".join(n for n, v in (("mixed", d.mixed), ("ambiguous", d.ambiguous)) if v)
@@ -481,5 +545,5 @@ class HomoglyphRepairer:
 
 
 def word_pieces(text: str) -> Iterable[str]:
-    """Python form of the piece split (words and separators) used by the word-by-word path."""
-    return re.findall(r"[^\W_]+|[\W_]+", text)
+    """Words (runs of letters/digits) and the separators between them, in order."""
+    return _re_pieces.findall(text)
