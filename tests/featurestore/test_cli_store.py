@@ -1,0 +1,104 @@
+"""The store's CLI commands: sql (formats, refusal), features list, store info/vacuum/refresh."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from featurestore import cli
+from featurestore.registry import FeatureSpec
+from featurestore.store import FeatureStore
+
+SCHEMA = pa.schema([("item_id_1", pa.string()), ("item_id_2", pa.string()), ("sim", pa.float32())])
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="cardfeatures")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli.register(sub)
+    args = parser.parse_args(list(argv))
+    return int(args.handler(args) or 0)
+
+
+@pytest.fixture()
+def root(tmp_path) -> str:
+    store = FeatureStore(str(tmp_path / "store"))
+    for version in ("v1", "v2"):
+        store.write(
+            "pair_features",
+            pl.DataFrame({"item_id_1": ["a", "b"], "item_id_2": ["c", "d"], "sim": [0.5, 0.25]}),
+            partition={"feature_set": "core", "version": version, "snapshot": "2024-01-01"},
+            schema=SCHEMA,
+        )
+    store.register_features([FeatureSpec("sim", "float32", "cosine", "core", "v2")], "abc")
+    store.refresh_catalog()
+    return store.root
+
+
+def test_sql_table_csv_json_parquet(root, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CARDFEATURES_STORE", root)
+    assert run("sql", "select count(*) as n from pair_features") == 0
+    assert "│ 2   │" in capsys.readouterr().out
+    assert run("sql", "select item_id_1, sim from pair_features order by 1", "--format", "csv") == 0
+    assert capsys.readouterr().out.splitlines() == ["item_id_1,sim", "a,0.5", "b,0.25"]
+    out = tmp_path / "r.json"
+    assert (
+        run(
+            "sql",
+            "select sim from pair_features order by sim",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        )
+        == 0
+    )
+    assert [r["sim"] for r in json.loads(out.read_text())] == [0.25, 0.5]
+    pq_out = tmp_path / "r.parquet"
+    assert (
+        run(
+            "sql",
+            "select * from pair_features__core__v1",
+            "--format",
+            "parquet",
+            "--out",
+            str(pq_out),
+        )
+        == 0
+    )
+    assert pl.read_parquet(pq_out).height == 2
+
+
+def test_sql_refuses_drop_with_clear_message(root, capsys):
+    assert run("sql", "drop view pair_features", "--store", root) == 2
+    err = capsys.readouterr().err
+    assert "read-only" in err and "DROP" in err
+    assert run("sql", "select count(*) as n from pair_features", "--store", root) == 0
+
+
+def test_missing_store_is_named(tmp_path, capsys):
+    assert run("sql", "select 1", "--store", str(tmp_path / "nope")) == 2
+    assert str(tmp_path / "nope") in capsys.readouterr().err
+
+
+def test_features_list_info_vacuum(root, capsys):
+    assert run("features", "list", "--store", root) == 0
+    assert "cosine" in capsys.readouterr().out
+    assert run("store", "info", "--store", root) == 0
+    out = capsys.readouterr().out
+    assert "pair_features" in out and "v2" in out
+    assert run("store", "vacuum", "--keep", "1", "--dry-run", "--store", root) == 0
+    assert "would remove" in capsys.readouterr().out
+    assert run("store", "vacuum", "--keep", "1", "--store", root) == 0
+    assert (
+        run("sql", "select distinct version from pair_features", "--store", root, "--format", "csv")
+        == 0
+    )
+    assert capsys.readouterr().out.splitlines()[-1] == "v2"
+    assert run("store", "check", "--store", root) == 0
+    assert run("store", "refresh", "--store", root) == 0
+    assert run("store", "rebuild-catalog", "--store", root) == 0
