@@ -83,10 +83,12 @@ class EmbeddingCache:
         self._file_chunks: list[np.ndarray] = []
         self._row_chunks: list[np.ndarray] = []
         self._index: tuple[pa.Array, np.ndarray, np.ndarray] | None = None
+        self._loaded = False
 
     # -- index -----------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Index part files written since the last look (by this or another process)."""
+        self._loaded = True
         known = set(self._files)
         for path in list_parquet_files(self.dir):
             if path in known:
@@ -109,7 +111,7 @@ class EmbeddingCache:
         self._index = None
 
     def _get_index(self) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-        if not self._files:
+        if not self._loaded:
             self.refresh()
         if self._index is None:
             if self._hash_chunks:
@@ -200,7 +202,6 @@ class EmbeddingCache:
         )
         name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
         written = write_parquet_atomic(join(self.dir, name), table, schema=self.schema)
-        self._get_index()
         self._append_index(
             canonical_path(written.path), table.column(self.hash_column).combine_chunks()
         )
