@@ -1,0 +1,561 @@
+"""Interpolated modified Kneser-Ney n-gram trainer that writes ARPA files for KenLM.
+
+The PyPI ``kenlm`` package can query models but not build them (its trainer ``lmplz`` is C++ only),
+so this module re-implements lmplz's estimation (Heafield et al. 2013, "Scalable Modified Kneser-Ney
+Language Model Estimation") with numpy. The output matches lmplz's ARPA n-gram for n-gram and
+probability for probability (checked against lmplz 0.3.0 fixtures in ``tests/textclean``).
+
+What lmplz does, and therefore what :func:`estimate` does:
+
+1. Every sentence becomes ``<s> w1 ... wk </s>``; every n-gram of it, n = 1..order, is counted
+   (a sentence with count c counts c times). ``<s>``, ``</s>`` and ``<unk>`` inside the input are
+   dropped (lmplz's ``--skip_symbols``) and counted in :class:`TrainStats`.
+2. Adjusted counts: highest-order n-grams and n-grams that start with ``<s>`` keep their raw
+   count; every other lower-order n-gram gets its continuation count, the number of distinct words
+   seen to its left. The unigrams ``<s>`` and ``<unk>`` have adjusted count 0.
+3. Discounts per order from the counts-of-counts n1..n4 of the adjusted counts:
+   ``Y = n1 / (n1 + 2 n2)``, ``D_k = k - (k + 1) Y n_{k+1} / n_k`` for k = 1, 2, 3 (3 means 3+).
+   When some n_k (k <= 3) is 0 or a D_k falls outside [0, k] (tiny or artificial data), lmplz
+   stops unless given ``--discount_fallback``; here the fallback discounts (0.5, 1, 1.5) are
+   used with a warning by default, or :class:`BadDiscountError` is raised when
+   ``discount_fallback=None``.
+4. ``u(w | c) = (a(c w) - D(a(c w))) / sum_x a(c x)`` and the interpolation weight
+   ``gamma(c) = (D1 N1(c .) + D2 N2(c .) + D3 N3+(c .)) / sum_x a(c x)``; then
+   ``p(w | c) = u(w | c) + gamma(c) p(w | c')`` with c' = c minus its first word, down to the
+   uniform distribution ``1 / |V|`` over the vocabulary (``<unk>`` included, ``<s>`` excluded).
+   ``<unk>`` gets only the uniform share; ``<s>`` gets probability 1 (log10 0), the lmplz
+   convention that lets ``<s>`` be scored without cost.
+5. The ARPA backoff of an n-gram is ``gamma`` of that n-gram as a context (log10 0 when it is
+   never a context, or ends with ``</s>`` or ``<unk>``).
+
+N-grams are numbered order by order: an n-gram's key is ``id(first n-1 words) * |V| + last word``
+and ``np.unique`` over those int64 keys gives dense ids, so every step is a numpy column operation
+(the only Python loops run over orders and over *distinct* input sentences).
+
+Character models: :func:`char_sentence` turns a word into a KenLM "sentence" of its characters.
+Scoring must use the same function: ``model.score(char_sentence(word), bos=True, eos=True)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+UNK, BOS, EOS = "<unk>", "<s>", "</s>"
+UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
+SPECIAL_TOKENS = (UNK, BOS, EOS)
+#: lmplz's ``--discount_fallback`` default discounts for adjusted counts 1, 2 and 3+.
+DEFAULT_DISCOUNT_FALLBACK: tuple[float, float, float] = (0.5, 1.0, 1.5)
+#: What :func:`char_sentence` writes for a whitespace (or NUL) character inside a word.
+SPACE_SYMBOL = "\u2581"  # "LOWER ONE EIGHTH BLOCK", as in SentencePiece
+
+_WORDLIST_LINE = re.compile(r"^\s*(\S+)\s+(-?\d+)\s*$")
+_SNIFF_LINES = 50
+
+
+class BadDiscountError(ValueError):
+    """Kneser-Ney discounts cannot be estimated from these counts (tiny or artificial data)."""
+
+
+# --------------------------------------------------------------------------- sentences and corpora
+
+
+def char_sentence(word: str) -> str:
+    """Return ``word`` as a KenLM sentence of single characters separated by spaces.
+
+    ``"кот" -> "к о т"``. Used both to train character models and to score words with them.
+    Whitespace characters (anything ``str.isspace`` accepts) and NUL cannot be KenLM tokens, so
+    each is written as ``SPACE_SYMBOL`` ("▁"): ``"a b" -> "a ▁ b"``. Words never contain
+    whitespace in practice; the mapping just keeps scoring total. Case is kept as it is.
+    """
+    return " ".join(SPACE_SYMBOL if (ch.isspace() or ch == "\0") else ch for ch in word)
+
+
+def _sniff_kind(path: Path) -> str:
+    """Guess "wordlist" (``word count`` lines) or "text" from the first non-empty lines."""
+    seen = 0
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            if not _WORDLIST_LINE.match(line):
+                return "text"
+            seen += 1
+            if seen >= _SNIFF_LINES:
+                break
+    return "wordlist" if seen else "text"
+
+
+def read_corpus(
+    paths: Iterable[str | os.PathLike[str]], kind: str = "auto"
+) -> Iterator[tuple[str, int]]:
+    """Yield ``(word, count)`` pairs from word lists and/or plain-text files.
+
+    kind: "wordlist" (each non-empty line is ``word count``; the same word may repeat, counts
+    add up at training time), "text" (words are whitespace-separated tokens, counted per file),
+    or "auto" (per file: a word list when its first non-empty lines all look like
+    ``word <integer>``, else text). Files are read as UTF-8, line by line.
+
+    Raises FileNotFoundError naming a missing file, and ValueError naming file and line number for
+    a malformed or non-positive count in a word list, or for bytes that are not UTF-8.
+    """
+    if kind not in ("auto", "wordlist", "text"):
+        raise ValueError(f"kind must be 'auto', 'wordlist' or 'text', not {kind!r}")
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise FileNotFoundError(f"corpus file not found: {path}")
+        file_kind = _sniff_kind(path) if kind == "auto" else kind
+        if file_kind == "wordlist":
+            yield from _read_wordlist(path)
+        else:
+            yield from _read_text_counts(path).items()
+
+
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, line)`` of a UTF-8 file; bad bytes raise ValueError naming the line."""
+    lineno = 0
+    try:
+        with path.open("r", encoding="utf-8") as fh:
+            for line in fh:
+                lineno += 1
+                yield lineno, line
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}:{lineno + 1}: not UTF-8 ({exc.reason})") from exc
+
+
+def _read_wordlist(path: Path) -> Iterator[tuple[str, int]]:
+    for lineno, line in _numbered_lines(path):
+        if not line.strip():
+            continue
+        m = _WORDLIST_LINE.match(line)
+        if m is None:
+            raise ValueError(f"{path}:{lineno}: expected 'word count', got {line.rstrip()[:80]!r}")
+        count = int(m.group(2))
+        if count < 1:
+            raise ValueError(f"{path}:{lineno}: count must be >= 1, got {count}")
+        yield m.group(1), count
+
+
+def _read_text_counts(path: Path) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for _, line in _numbered_lines(path):
+        counts.update(line.split())
+    return counts
+
+
+# --------------------------------------------------------------------------- estimation
+
+
+@dataclass
+class TrainStats:
+    """What went into a model: shown by the CLI, useful in logs."""
+
+    sentences: int = 0  # input sentences, counted with their weights
+    distinct_sentences: int = 0
+    tokens: int = 0  # words (not <s>/</s>), counted with weights
+    skipped_empty: int = 0  # empty sentences (weighted), not trained on
+    skipped_special: int = 0  # <s>, </s>, <unk> tokens found in the input and dropped
+    ngram_counts: list[int] = field(default_factory=list)
+    discounts: list[tuple[float, float, float]] = field(default_factory=list)
+    fallback_orders: list[int] = field(default_factory=list)  # orders that used fallback discounts
+
+
+@dataclass
+class KNModel:
+    """An estimated model: per order n (index n-1), the n-grams and their log10 values.
+
+    ``words[n-1]`` is an (count, n) int array of vocabulary ids, ``logprob[n-1]`` the log10
+    probabilities and ``backoff[n-1]`` the log10 backoffs (None for the highest order).
+    """
+
+    vocab: list[str]
+    words: list[np.ndarray]
+    logprob: list[np.ndarray]
+    backoff: list[np.ndarray | None]
+    stats: TrainStats
+
+    @property
+    def order(self) -> int:
+        return len(self.words)
+
+
+def _encode(
+    sentences: Iterable[tuple[str, int]], stats: TrainStats
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Aggregate sentences and lay them out as one padded token-id array.
+
+    Returns (vocab, tok, last, weight): ``tok`` holds ``<s> w.. </s>`` for every distinct sentence
+    back to back; for each position, ``last`` is the index of its sentence's ``</s>`` and
+    ``weight`` the sentence count.
+    """
+    agg: Counter[str] = Counter()
+    for text, count in sentences:
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValueError(
+                f"sentence count must be a positive integer, got {count!r} for {text!r}"
+            )
+        agg[text] += int(count)
+
+    # Re-aggregate after tokenising: "a  b" and "a b" are the same sentence.
+    by_tokens: Counter[tuple[str, ...]] = Counter()
+    for text, count in agg.items():  # loop over distinct sentences
+        toks = text.split()
+        kept = tuple(t for t in toks if t not in SPECIAL_TOKENS)
+        if len(kept) != len(toks):
+            stats.skipped_special += (len(toks) - len(kept)) * count
+        if not kept:
+            stats.skipped_empty += count
+            continue
+        by_tokens[kept] += count
+
+    stats.distinct_sentences = len(by_tokens)
+    if not by_tokens:
+        raise ValueError("no training data: every sentence was empty")
+
+    distinct_words = sorted({t for toks in by_tokens for t in toks})
+    vocab = [UNK, BOS, EOS, *distinct_words]
+    word_id = {w: i for i, w in enumerate(vocab)}  # built over distinct words
+
+    lengths = np.fromiter((len(t) for t in by_tokens), dtype=np.int64, count=len(by_tokens))
+    counts = np.fromiter(by_tokens.values(), dtype=np.int64, count=len(by_tokens))
+    inner = np.fromiter(
+        (word_id[t] for toks in by_tokens for t in toks), dtype=np.int32, count=int(lengths.sum())
+    )
+    stats.sentences = int(counts.sum())
+    stats.tokens = int((lengths * counts).sum())
+
+    padded = lengths + 2
+    starts = np.concatenate(([0], np.cumsum(padded)[:-1]))
+    total = int(padded.sum())
+    tok = np.empty(total, dtype=np.int32)
+    tok[starts] = BOS_ID
+    tok[starts + padded - 1] = EOS_ID
+    inner_pos = np.ones(total, dtype=bool)
+    inner_pos[starts] = False
+    inner_pos[starts + padded - 1] = False
+    tok[inner_pos] = inner
+    last = np.repeat(starts + padded - 1, padded)
+    weight = np.repeat(counts, padded)
+    return vocab, tok, last, weight
+
+
+def _discounts(
+    adjusted: np.ndarray, order: int, fallback: Sequence[float] | None, stats: TrainStats
+) -> np.ndarray:
+    """D[0..3] (D[0] = 0) for one order from the counts-of-counts of its adjusted counts."""
+    n = np.bincount(np.minimum(adjusted, 5), minlength=6)[:5].astype(np.float64)
+    problem = None
+    if (n[1:4] == 0).any():
+        k = int(np.flatnonzero(n[1:4] == 0)[0]) + 1
+        problem = f"no {order}-grams with adjusted count {k}"
+    else:
+        y = n[1] / (n[1] + 2.0 * n[2])
+        d = np.array([0.0] + [k - (k + 1) * y * n[k + 1] / n[k] for k in (1, 2, 3)])
+        bad = [k for k in (1, 2, 3) if not 0.0 <= d[k] <= k]
+        if not bad:
+            return d
+        problem = f"{order}-gram discount D{bad[0]}={d[bad[0]]:.4f} out of range"
+    if fallback is None:
+        raise BadDiscountError(
+            f"cannot estimate Kneser-Ney discounts: {problem} (tiny or artificial data?); "
+            "pass discount_fallback to use fixed discounts"
+        )
+    log.warning("%s; using fallback discounts %s for order %d", problem, tuple(fallback), order)
+    stats.fallback_orders.append(order)
+    return np.array([0.0, *[float(x) for x in fallback]])
+
+
+def estimate(
+    sentences: Iterable[tuple[str, int]],
+    order: int,
+    discount_fallback: Sequence[float] | None = DEFAULT_DISCOUNT_FALLBACK,
+) -> KNModel:
+    """Estimate an interpolated modified Kneser-Ney model of ``order`` like lmplz does.
+
+    sentences: ``(text, count)`` pairs; text is split on whitespace into tokens. See the module
+    docstring for the steps. ``discount_fallback``: discounts for adjusted counts 1, 2, 3+ used
+    for an order whose closed-form discounts fail (None: raise :class:`BadDiscountError`).
+    """
+    if order < 2:
+        raise ValueError(f"order must be >= 2, got {order}")
+    if discount_fallback is not None and len(discount_fallback) != 3:
+        raise ValueError("discount_fallback needs three values (for counts 1, 2 and 3+)")
+    stats = TrainStats()
+    vocab, tok, last, weight = _encode(sentences, stats)
+    v = len(vocab)
+    positions = np.arange(len(tok), dtype=np.int64)
+
+    # Per order: distinct n-grams (prefix id, suffix id, last word, first word) and raw counts.
+    prefix: list[np.ndarray] = [np.zeros(v, dtype=np.int64)]
+    suffix: list[np.ndarray] = [np.zeros(v, dtype=np.int64)]
+    first: list[np.ndarray] = [np.arange(v, dtype=np.int64)]
+    lastw: list[np.ndarray] = [np.arange(v, dtype=np.int64)]
+    raw: list[np.ndarray] = [np.bincount(tok, weights=weight, minlength=v).round().astype(np.int64)]
+    ids_prev = tok.astype(np.int64)  # id of the (n-1)-gram starting at each position
+    for n in range(2, order + 1):
+        positions = positions[positions + n - 1 <= last[positions]]
+        keys = ids_prev[positions] * v + tok[positions + n - 1]
+        uniq, inv = np.unique(keys, return_inverse=True)
+        inv = inv.reshape(-1)
+        ids_n = np.full(len(tok), -1, dtype=np.int64)
+        ids_n[positions] = inv
+        suf = np.empty(len(uniq), dtype=np.int64)
+        suf[inv] = ids_prev[positions + 1]
+        prefix.append(uniq // v)
+        lastw.append(uniq % v)
+        suffix.append(suf)
+        first.append(first[-1][uniq // v])
+        raw.append(
+            np.bincount(inv, weights=weight[positions], minlength=len(uniq))
+            .round()
+            .astype(np.int64)
+        )
+        ids_prev = ids_n
+
+    # Adjusted counts: continuation counts below the highest order, except <s>-initial n-grams.
+    adjusted: list[np.ndarray] = []
+    for i in range(order):
+        if i == order - 1:
+            adj = raw[i]
+        else:
+            cont = np.bincount(suffix[i + 1], minlength=len(raw[i]))
+            adj = np.where(first[i] == BOS_ID, raw[i], cont)
+        if i == 0:
+            adj = adj.copy()
+            adj[BOS_ID] = 0
+            adj[UNK_ID] = 0
+        adjusted.append(adj.astype(np.int64))
+
+    discounts = [_discounts(adjusted[i], i + 1, discount_fallback, stats) for i in range(order)]
+    stats.discounts = [(float(d[1]), float(d[2]), float(d[3])) for d in discounts]
+
+    # Uninterpolated probabilities u and interpolation weights gamma per context.
+    probs: list[np.ndarray] = []
+    gammas: list[np.ndarray] = []  # gammas[i][c]: weight of context c (an i-gram) at order i+1
+    denoms: list[np.ndarray] = []
+    for i in range(order):
+        a = adjusted[i]
+        d = discounts[i]
+        dk = d[np.minimum(a, 3)]
+        n_ctx = 1 if i == 0 else len(raw[i - 1])
+        ctx = np.zeros(len(a), dtype=np.int64) if i == 0 else prefix[i]
+        denom = np.bincount(ctx, weights=a, minlength=n_ctx)
+        mass = np.bincount(ctx, weights=np.where(a > 0, dk, 0.0), minlength=n_ctx)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gamma = np.where(denom > 0, mass / denom, 0.0)
+            u = np.where(denom[ctx] > 0, (a - dk) / denom[ctx], 0.0)
+        if i == 0:
+            uniform = 1.0 / (v - 1)  # <unk> included, <s> excluded
+            p = u + gamma[0] * uniform
+            p[BOS_ID] = 1.0
+        else:
+            p = u + gamma[ctx] * probs[i - 1][suffix[i]]
+        probs.append(p)
+        gammas.append(gamma)
+        denoms.append(denom)
+
+    words: list[np.ndarray] = [np.arange(v, dtype=np.int32)[:, None]]
+    for i in range(1, order):
+        words.append(np.hstack([words[i - 1][prefix[i]], lastw[i][:, None].astype(np.int32)]))
+
+    logprob = []
+    backoff: list[np.ndarray | None] = []
+    for i in range(order):
+        with np.errstate(divide="ignore"):
+            logprob.append(np.minimum(0.0, np.log10(probs[i])))
+        if i == order - 1:
+            backoff.append(None)
+            continue
+        g = gammas[i + 1]
+        is_ctx = (denoms[i + 1] > 0) & (lastw[i] != UNK_ID) & (lastw[i] != EOS_ID)
+        with np.errstate(divide="ignore"):
+            backoff.append(np.where(is_ctx, np.log10(np.where(is_ctx, g, 1.0)), 0.0))
+    stats.ngram_counts = [len(w) for w in words]
+    return KNModel(vocab=vocab, words=words, logprob=logprob, backoff=backoff, stats=stats)
+
+
+# --------------------------------------------------------------------------- ARPA output
+
+
+def write_arpa(model: KNModel, out_path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as an ARPA file (UTF-8), atomically (temp file + rename); return the path.
+
+    Values are written with 7 decimals; log10 of probability 0 (impossible here) would be -99.
+    """
+    import polars as pl
+
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    vocab = pl.Series("w", model.vocab, dtype=pl.String)
+    try:
+        with tmp.open("wb") as fh:
+            header = ["\\data\\"] + [f"ngram {i + 1}={len(w)}" for i, w in enumerate(model.words)]
+            fh.write(("\n".join(header) + "\n\n").encode())
+            for i, w in enumerate(model.words):
+                fh.write(f"\\{i + 1}-grams:\n".encode())
+                cols = {"p": np.maximum(model.logprob[i], -99.0)}
+                cols |= {f"w{j}": vocab.gather(w[:, j]) for j in range(w.shape[1])}
+                if model.backoff[i] is not None:
+                    cols["b"] = model.backoff[i]
+                words = [f"w{j}" for j in range(w.shape[1])]
+                frame = pl.DataFrame(cols).select(
+                    "p", pl.concat_str(words, separator=" ").alias("t"), pl.exclude("p", *words)
+                )
+                frame.write_csv(
+                    fh,
+                    separator="\t",
+                    include_header=False,
+                    quote_style="never",
+                    float_precision=7,
+                )
+                fh.write(b"\n")
+            fh.write(b"\\end\\\n")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def train_arpa(
+    sentences: Iterable[tuple[str, int]],
+    order: int,
+    out_path: str | os.PathLike[str],
+    *,
+    discount_fallback: Sequence[float] | None = DEFAULT_DISCOUNT_FALLBACK,
+) -> Path:
+    """Train a modified Kneser-Ney model of ``order`` on ``(sentence, count)`` pairs; write ARPA.
+
+    Sentences are whitespace-tokenised strings, e.g. ``("к о т", 12)``. Returns the ARPA path.
+    """
+    return write_arpa(estimate(sentences, order, discount_fallback), out_path)
+
+
+def train_char_lm(
+    word_counts: Iterable[tuple[str, int]],
+    out_path: str | os.PathLike[str],
+    order: int = 5,
+    *,
+    discount_fallback: Sequence[float] | None = DEFAULT_DISCOUNT_FALLBACK,
+) -> Path:
+    """Train a character model of words (one "sentence" per word, see :func:`char_sentence`)."""
+    sentences = ((char_sentence(w), c) for w, c in word_counts)
+    return train_arpa(sentences, order, out_path, discount_fallback=discount_fallback)
+
+
+def train_word_lm(
+    lines: Iterable[str],
+    out_path: str | os.PathLike[str],
+    order: int = 3,
+    *,
+    discount_fallback: Sequence[float] | None = DEFAULT_DISCOUNT_FALLBACK,
+) -> Path:
+    """Train a word model: one sentence per line, tokens split on whitespace; empty lines skipped."""
+    sentences = ((line, 1) for line in lines)
+    return train_arpa(sentences, order, out_path, discount_fallback=discount_fallback)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``train-lm`` on an argparse subparsers object (handler in ``args.handler``)."""
+    p = subparsers.add_parser(
+        "train-lm",
+        help="train a modified Kneser-Ney char/word n-gram model and write ARPA for KenLM",
+        description=(
+            "Train an interpolated modified Kneser-Ney model (as KenLM's lmplz does) and write it "
+            "as ARPA. --unit char: corpus files are word lists ('word count' lines) or plain "
+            "text (words counted), one character sentence per word. --unit word: corpus files "
+            "are plain text, one sentence per line."
+        ),
+    )
+    p.add_argument("--corpus", nargs="+", required=True, metavar="FILE", help="input files")
+    p.add_argument("--out", required=True, metavar="MODEL.arpa", help="output ARPA path")
+    p.add_argument("--order", type=int, default=None, help="n-gram order (char 5, word 3)")
+    p.add_argument("--unit", choices=("char", "word"), default="char", help="default: char")
+    p.add_argument(
+        "--kind",
+        choices=("auto", "wordlist", "text"),
+        default="auto",
+        help="char unit: how to read corpus files (default: auto-detect per file)",
+    )
+    p.add_argument(
+        "--strict-discounts",
+        action="store_true",
+        help="fail like lmplz when discounts cannot be estimated, instead of using 0.5/1/1.5",
+    )
+    p.set_defaults(handler=_train_lm_command)
+
+
+def _iter_lines(paths: Sequence[str]) -> Iterator[str]:
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise FileNotFoundError(f"corpus file not found: {path}")
+        for _, line in _numbered_lines(path):
+            yield line
+
+
+def _train_lm_command(args: argparse.Namespace) -> int:
+    import sys
+
+    t0 = time.perf_counter()
+    order = args.order or (5 if args.unit == "char" else 3)
+    fallback = None if args.strict_discounts else DEFAULT_DISCOUNT_FALLBACK
+    if args.unit == "char":
+        pairs = ((char_sentence(w), c) for w, c in read_corpus(args.corpus, kind=args.kind))
+    else:
+        pairs = ((line, 1) for line in _iter_lines(args.corpus))
+    try:
+        model = estimate(pairs, order, fallback)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"cardfeatures train-lm: {exc}", file=sys.stderr)
+        return 2
+    t1 = time.perf_counter()
+    out = write_arpa(model, args.out)
+    t2 = time.perf_counter()
+    s = model.stats
+    print(
+        f"train-lm: {args.unit} {order}-gram from {s.sentences} sentences "
+        f"({s.distinct_sentences} distinct, {s.tokens} tokens), vocabulary {len(model.vocab)}"
+    )
+    for i, (count, d) in enumerate(zip(s.ngram_counts, s.discounts, strict=True), start=1):
+        note = "  (fallback)" if i in s.fallback_orders else ""
+        print(f"  {i}-grams: {count:>10}  D1={d[0]:.4f} D2={d[1]:.4f} D3+={d[2]:.4f}{note}")
+    if s.skipped_empty or s.skipped_special:
+        print(f"  skipped: {s.skipped_empty} empty sentences, {s.skipped_special} <s>/</s>/<unk>")
+    print(f"  wrote {out} (estimate {t1 - t0:.2f}s, write {t2 - t1:.2f}s)")
+    return 0
+
+
+__all__ = [
+    "BadDiscountError",
+    "DEFAULT_DISCOUNT_FALLBACK",
+    "KNModel",
+    "SPACE_SYMBOL",
+    "TrainStats",
+    "add_command",
+    "char_sentence",
+    "estimate",
+    "read_corpus",
+    "train_arpa",
+    "train_char_lm",
+    "train_word_lm",
+    "write_arpa",
+]
