@@ -151,6 +151,8 @@ def context_bucket(text: str) -> int:
 
 
 _KINDS: dict[str, str] = {}
+#: Every character that appears in a confusables key, per reading script.
+_KEY_CHARS = {"C": set("".join(TO_CYR)), "L": set("".join(TO_LAT))}
 
 
 def _kind(ch: str) -> str:
@@ -234,6 +236,8 @@ class HomoglyphRepairer:
                 continue
             hit = fast.get(ch)
             if hit is None:
+                if ch not in _KEY_CHARS[script]:
+                    return []  # a character with no reading at all
                 break
             out.append(hit[0])
             pen += hit[1]
