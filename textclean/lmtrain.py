@@ -124,15 +124,17 @@ def read_corpus(
 
 
 def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, line)`` of a UTF-8 file; bad bytes raise ValueError naming the line."""
-    lineno = 0
-    try:
-        with path.open("r", encoding="utf-8") as fh:
-            for line in fh:
-                lineno += 1
-                yield lineno, line
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}:{lineno + 1}: not UTF-8 ({exc.reason})") from exc
+    """Yield ``(line number, line)`` of a UTF-8 file; bad bytes raise ValueError naming the line.
+
+    Lines are decoded one by one (not by the text layer in chunks) so the line number is exact.
+    """
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: not UTF-8 ({exc.reason})") from exc
+            yield lineno, line
 
 
 def _read_wordlist(path: Path) -> Iterator[tuple[str, int]]:
