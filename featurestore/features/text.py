@@ -80,8 +80,12 @@ class NgramSets:
 
     def tfidf(self, ns: tuple[int, ...]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows over the columns of orders ``ns`` (smooth idf, raw tf)."""
-        keep = np.isin(self.col_n, ns)
-        m = self.counts[:, np.flatnonzero(keep)].tocsr()
+        # columns are grouped by n in increasing order, so the wanted orders form one range
+        keep = np.flatnonzero(np.isin(self.col_n, ns))
+        if len(keep) and keep[-1] - keep[0] + 1 == len(keep):
+            m = self.counts[:, int(keep[0]) : int(keep[-1]) + 1].tocsr()
+        else:
+            m = self.counts[:, keep].tocsr()
         n_docs = m.shape[0]
         df = np.bincount(m.indices, minlength=m.shape[1])
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0

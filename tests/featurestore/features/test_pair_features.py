@@ -23,7 +23,32 @@ from featurestore.features import (
 from featurestore.features.specs import pair_rows
 from featurestore.features.tokens import tokenize
 
-WORDS = ["смартфон", "apple", "iphone", "13", "128", "гб", "чёрный", "новый", "телефон", "чехол", "samsung", "galaxy", "кабель", "usb", "500", "мл", "0,5", "л", "вода", "1", "кг", "сахар", "красный", "синий"]
+WORDS = [
+    "смартфон",
+    "apple",
+    "iphone",
+    "13",
+    "128",
+    "гб",
+    "чёрный",
+    "новый",
+    "телефон",
+    "чехол",
+    "samsung",
+    "galaxy",
+    "кабель",
+    "usb",
+    "500",
+    "мл",
+    "0,5",
+    "л",
+    "вода",
+    "1",
+    "кг",
+    "сахар",
+    "красный",
+    "синий",
+]
 
 
 def _text(rng: random.Random, k: int) -> str:

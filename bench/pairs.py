@@ -1,0 +1,271 @@
+"""Benchmark: pairwise features, vectorised vs a straightforward per-pair implementation.
+
+Generates synthetic cards (fast numpy text from a Zipf-distributed pseudo-vocabulary, with numbers
+and units, attributes, categories, prices) and random pairs, then reports in one run:
+
+* pairs/s for the core set and the whole catalogue ("full") without embeddings and with cosine
+  features from stored embeddings (title, text, photo with up to 3 photos per card);
+* BM25 alone (4 directional scores per field x 4 fields) vs rank_bm25 per pair on a sample;
+* the whole catalogue's text part vs a per-pair implementation (rank_bm25 get_batch_scores,
+  rapidfuzz called per pair, Python sets for n-gram IoU) on a sample;
+* peak RSS (ru_maxrss) of the process, and optionally a long streamed run (--stream-pairs).
+
+Usage: python bench/pairs.py --items 200000 --pairs 1000000 --sample 2000 [--stream-pairs 5000000]
+Defaults are small (a few minutes on 2 busy cores). Our own synthetic text is used because the demo
+generator (cardfeatures_data.demo) renders photos per card and is not meant for 200k cards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+import polars as pl
+
+
+def _peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def make_vocab(rng: np.random.Generator, n: int = 30_000) -> np.ndarray:
+    cyr = np.array(list("абвгдеёжзийклмнопрстуфхцчшщыьэюя"))
+    lat = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    lens = rng.integers(2, 11, n)
+    out = []
+    for i, k in enumerate(lens):  # once per vocabulary word, not per card
+        alpha = lat if i % 5 == 0 else cyr
+        out.append("".join(rng.choice(alpha, k)))
+    return np.array(out, dtype=object)
+
+
+def make_texts(rng, vocab, n, lo, hi) -> list[str]:
+    zipf = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    zipf /= zipf.sum()
+    lens = rng.integers(lo, hi + 1, n)
+    words = vocab[rng.choice(len(vocab), lens.sum(), p=zipf)]
+    units = np.array(["мл", "л", "г", "кг", "гб", "см", "шт", "вт"], dtype=object)
+    qty = rng.integers(1, 1000, n).astype(str).astype(object) + " " + units[rng.integers(0, 8, n)]
+    frame = pl.DataFrame({"doc": np.repeat(np.arange(n), lens), "w": words.tolist()})
+    joined = frame.group_by("doc", maintain_order=True).agg(pl.col("w").str.join(" "))["w"]
+    return (joined + pl.Series(" " + qty)).to_list()
+
+
+def make_cards(n_items: int, seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    vocab = make_vocab(rng)
+    titles = make_texts(rng, vocab, n_items, 3, 9)
+    descs = make_texts(rng, vocab, n_items, 15, 60)
+    # near-duplicates: every second card is a lightly edited copy of the previous one
+    for i in range(1, n_items, 2):
+        titles[i] = titles[i - 1] if i % 4 == 1 else titles[i - 1] + " " + vocab[i % len(vocab)]
+    colors = np.array(["красный", "синий", "чёрный", "белый"])
+    attrs = [
+        json.dumps({"цвет": colors[i % 4], "модель": f"m{i % 5000}", "вес": str(i % 37)})
+        for i in range(n_items)
+    ]
+    top = rng.integers(0, 10, n_items)
+    mid = rng.integers(0, 8, n_items)
+    return pl.DataFrame(
+        {
+            "item_id": [f"it{i}" for i in range(n_items)],
+            "title": titles,
+            "description": descs,
+            "category_path": [[f"c{t}", f"c{t}.{m}"] for t, m in zip(top, mid, strict=True)],
+            "attributes": attrs,
+            "price": rng.lognormal(7, 1.5, n_items).round(0),
+            "seller_id": rng.integers(0, n_items // 10 + 1, n_items).astype(str),
+            "city": rng.integers(0, 50, n_items).astype(str),
+        }
+    )
+
+
+def make_pairs(n_items: int, n_pairs: int, seed: int = 1) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n_items, n_pairs)
+    near = rng.random(n_pairs) < 0.5
+    b = np.where(near, a ^ 1, rng.integers(0, n_items, n_pairs)) % n_items
+    return pl.DataFrame(
+        {
+            "item_id_1": pl.Series(a).cast(pl.String).str.replace("^", "it"),
+            "item_id_2": pl.Series(b).cast(pl.String).str.replace("^", "it"),
+            "label": near.astype(np.int8),
+        }
+    ).unique(["item_id_1", "item_id_2"], maintain_order=True)
+
+
+def make_vectors(items: pl.DataFrame, dim: int, seed: int = 2) -> dict[str, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    n = items.height
+    out = {}
+    for space in ("title", "text"):
+        v = rng.normal(size=(n, dim)).astype(np.float16)
+        out[space] = pl.DataFrame(
+            {
+                "item_id": items["item_id"],
+                "photo_index": pl.Series(np.zeros(n), dtype=pl.Int16),
+                "embedding": pl.Series(v).cast(pl.Array(pl.Float16, dim)),
+            }
+        )
+    k = rng.integers(1, 4, n)
+    v = rng.normal(size=(int(k.sum()), dim)).astype(np.float16)
+    out["photo"] = pl.DataFrame(
+        {
+            "item_id": np.repeat(items["item_id"].to_numpy(), k),
+            "photo_index": pl.Series(np.concatenate([np.arange(x) for x in k]), dtype=pl.Int16),
+            "embedding": pl.Series(v).cast(pl.Array(pl.Float16, dim)),
+        }
+    )
+    return out
+
+
+def run_set(items, pairs, vectors, feature_set, chunk_rows, workers) -> tuple[float, int]:
+    from featurestore.features import pair_features
+
+    t0 = time.perf_counter()
+    n = 0
+    for t in pair_features(
+        items, pairs, vectors, feature_set=feature_set, chunk_rows=chunk_rows, workers=workers
+    ):
+        n += t.num_rows
+    return time.perf_counter() - t0, n
+
+
+def bench_bm25(items, pairs, sample: int) -> None:
+    from rank_bm25 import BM25Okapi
+
+    from featurestore.features import pairtext
+    from featurestore.features.inputs import field_texts
+    from featurestore.features.specs import TEXT_FIELDS
+    from featurestore.features.text import FieldIndex
+    from featurestore.features.tokens import tokenize_series
+
+    ids = pl.DataFrame({"item_id": items["item_id"]}).with_row_index("r")
+    p = pairs.join(ids.rename({"item_id": "item_id_1", "r": "r1"}), on="item_id_1").join(
+        ids.rename({"item_id": "item_id_2", "r": "r2"}), on="item_id_2"
+    )
+    r1, r2 = p["r1"].to_numpy().astype(np.int64), p["r2"].to_numpy().astype(np.int64)
+    t0 = time.perf_counter()
+    for f in TEXT_FIELDS:
+        ix = FieldIndex(field_texts(items, f))
+        d1, d2 = ix.doc_of_item[r1], ix.doc_of_item[r2]
+        ok = (d1 >= 0) & (d2 >= 0)
+        pairtext.bm25(ix, f, d1[ok], d2[ok], 1)
+    ours = time.perf_counter() - t0
+    # rank_bm25 on a sample of the title field (index build excluded from its time: generous)
+    ix = FieldIndex(field_texts(items, "title"))
+    toks = tokenize_series(pl.Series(ix.doc_text.tolist())).to_list()
+    bm = BM25Okapi(toks)
+    d1, d2 = ix.doc_of_item[r1[:sample]], ix.doc_of_item[r2[:sample]]
+    t0 = time.perf_counter()
+    for a, b in zip(d1, d2, strict=True):
+        bm.get_batch_scores(toks[a], [b])
+        bm.get_batch_scores(toks[b], [a])
+    base = (time.perf_counter() - t0) / sample * 4  # 4 fields like ours
+    per_pair_ours = ours / len(r1)
+    print(
+        f"BM25 (4 fields, both directions + norm): {len(r1) / ours:,.0f} pairs/s; rank_bm25 "
+        f"per pair (title x4 fields estimate): {1 / base:,.1f} pairs/s; speed-up {base / per_pair_ours:,.0f}x"
+    )
+
+
+def baseline_per_pair(items: pl.DataFrame, pairs: pl.DataFrame, sample: int) -> float:
+    """Seconds per pair for the text catalogue done per pair with the same libraries."""
+    from rank_bm25 import BM25Okapi
+    from rapidfuzz import fuzz
+    from rapidfuzz.distance import JaroWinkler, LCSseq, Prefix
+
+    from featurestore.features.inputs import field_texts
+    from featurestore.features.tokens import tokenize
+
+    fields = {}
+    for f in ("title", "desc", "text", "attrs"):
+        texts = dict(zip(items["item_id"], field_texts(items, f).to_list(), strict=True))
+        distinct = list(dict.fromkeys(t.lower() for t in texts.values() if t))
+        fields[f] = (
+            texts,
+            BM25Okapi([tokenize(t) for t in distinct]),
+            {t: i for i, t in enumerate(distinct)},
+        )
+    sub = pairs.head(sample)
+    t0 = time.perf_counter()
+    for a_id, b_id in zip(sub["item_id_1"], sub["item_id_2"], strict=True):
+        for f, (texts, bm, doc) in fields.items():
+            a, b = texts[a_id].lower(), texts[b_id].lower()
+            ta, tb = tokenize(a), tokenize(b)
+            bm.get_batch_scores(ta, [doc[b]])
+            bm.get_batch_scores(tb, [doc[a]])
+            for n in range(1, 8):
+                sa = {a[i : i + n] for i in range(len(a) - n + 1)}
+                sb = {b[i : i + n] for i in range(len(b) - n + 1)}
+                len(sa & sb) / max(len(sa | sb), 1)
+            for n in (1, 2, 3):
+                sa = {tuple(ta[i : i + n]) for i in range(len(ta) - n + 1)}
+                sb = {tuple(tb[i : i + n]) for i in range(len(tb) - n + 1)}
+                len(sa & sb) / max(len(sa | sb), 1)
+            for fn in (
+                fuzz.ratio,
+                fuzz.partial_ratio,
+                fuzz.token_sort_ratio,
+                fuzz.token_set_ratio,
+                fuzz.WRatio,
+                JaroWinkler.similarity,
+                LCSseq.similarity,
+                Prefix.similarity,
+            ):
+                fn(a, b)
+    return (time.perf_counter() - t0) / sample
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=20_000)
+    ap.add_argument("--pairs", type=int, default=100_000)
+    ap.add_argument("--sample", type=int, default=1_000, help="pairs for the per-pair baselines")
+    ap.add_argument("--dim", type=int, default=256, help="embedding size")
+    ap.add_argument("--chunk-rows", type=int, default=100_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--sets", default="core,full,full+emb")
+    ap.add_argument(
+        "--stream-pairs", type=int, default=0, help="also stream this many pairs (full)"
+    )
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    items = make_cards(args.items)
+    pairs = make_pairs(args.items, args.pairs)
+    vectors = make_vectors(items, args.dim)
+    print(
+        f"generated {items.height:,} cards, {pairs.height:,} pairs in {time.perf_counter() - t0:.1f}s; "
+        f"peak RSS {_peak_gib():.2f} GiB"
+    )
+    for s in args.sets.split(","):
+        fs, emb = s.split("+")[0], s.endswith("+emb")
+        secs, n = run_set(items, pairs, vectors if emb else None, fs, args.chunk_rows, args.workers)
+        print(
+            f"{s:10s}: {n:,} pairs in {secs:.1f}s = {n / secs:,.0f} pairs/s (index build included); "
+            f"peak RSS {_peak_gib():.2f} GiB"
+        )
+        if fs == "full" and not emb:
+            full_rate = n / secs
+    if args.sample:
+        bench_bm25(items, pairs, args.sample)
+        per = baseline_per_pair(items, pairs, args.sample)
+        print(f"per-pair text catalogue baseline: {1 / per:,.1f} pairs/s on {args.sample} pairs")
+        if "full" in args.sets.split(","):
+            print(f"full catalogue speed-up vs per-pair: {full_rate * per:,.0f}x")
+    if args.stream_pairs:
+        big = make_pairs(args.items, args.stream_pairs, seed=3)
+        secs, n = run_set(items, big, None, "full", args.chunk_rows, args.workers)
+        print(
+            f"streamed {n:,} pairs (full) in {secs:.1f}s = {n / secs:,.0f} pairs/s; "
+            f"peak RSS {_peak_gib():.2f} GiB"
+        )
+    print(f"peak RSS {_peak_gib():.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
