@@ -1,0 +1,136 @@
+"""Time textclean.lmtrain against KenLM's lmplz on the reference data in ../shared/data.
+
+    .venv/bin/python bench/lmtrain.py [--words 50000] [--text-words 1000000] \
+        [--lmplz /tmp/k/kenlm-0.3.0/build/bin/lmplz]
+
+Char models: the first ``--words`` entries of ru_50k_clean.txt (``word count``), orders 5 and 6.
+Word model: order 3 on the UD sentence files, repeated until ``--text-words`` words (repetition
+keeps the vocabulary small; it measures throughput, not a realistic model). With ``--lmplz``
+the same inputs go through lmplz (``-S 20%``) in the same run, and the ARPA files are compared.
+Prints seconds per step and peak RSS of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from textclean.lmtrain import char_sentence, estimate, read_corpus, write_arpa
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def timed(label: str, fn):
+    t0 = time.perf_counter()
+    result = fn()
+    print(f"{label:<44} {time.perf_counter() - t0:8.2f} s")
+    return result
+
+
+def lmplz(binary: str, corpus: Path, order: int, out: Path) -> None:
+    with corpus.open("rb") as src, out.open("wb") as dst:
+        subprocess.run(
+            [
+                binary,
+                "-o",
+                str(order),
+                "-S",
+                "20%",
+                "-T",
+                tempfile.gettempdir(),
+                "--discount_fallback",
+            ],
+            stdin=src,
+            stdout=dst,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
+
+
+def max_abs_diff(a: Path, b: Path) -> float:
+    def read(p: Path) -> dict[str, float]:
+        out = {}
+        for line in p.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2:
+                out[parts[1]] = float(parts[0]) + (float(parts[2]) if len(parts) > 2 else 0.0) * 1e3
+        return out
+
+    x, y = read(a), read(b)
+    if set(x) != set(y):
+        return float("inf")
+    return max(abs(x[k] - y[k]) for k in x) / 1e3 if x else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--words", type=int, default=50_000, help="word-list entries for char models")
+    ap.add_argument("--text-words", type=int, default=1_000_000, help="words of text, word model")
+    ap.add_argument("--lmplz", help="lmplz binary to compare against")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_lmtrain_"))
+
+    pairs = list(read_corpus([DATA / "wordfreq" / "ru_50k_clean.txt"]))[: args.words]
+    char_lines = tmp / "char.txt"
+    if args.lmplz:  # lmplz reads text: each word repeated by its count would be huge, so dedupe
+        char_lines.write_text("".join(f"{char_sentence(w)}\n" for w, _ in pairs), encoding="utf-8")
+    print(f"char model input: {len(pairs)} words")
+    for order in (5, 6):
+        ours = tmp / f"char{order}.arpa"
+        model = timed(
+            f"lmtrain char order {order} (weighted) estimate",
+            lambda o=order: estimate(((char_sentence(w), c) for w, c in pairs), o),
+        )
+        timed(f"lmtrain char order {order} write ARPA", lambda m=model, p=ours: write_arpa(m, p))
+        print(f"  n-grams per order: {model.stats.ngram_counts}")
+        if args.lmplz:
+            ours1 = tmp / f"char{order}.once.arpa"
+            timed(
+                f"lmtrain char order {order} (count 1) total",
+                lambda o=order, p=ours1: write_arpa(
+                    estimate(((char_sentence(w), 1) for w, _ in pairs), o), p
+                ),
+            )
+            ref = tmp / f"char{order}.lmplz.arpa"
+            timed(
+                f"lmplz   char order {order} (count 1) total",
+                lambda o=order, r=ref: lmplz(args.lmplz, char_lines, o, r),
+            )
+            print(f"  max |diff| vs lmplz: {max_abs_diff(ours1, ref):.2e}")
+
+    sentences = []
+    for name in ("ru_gsd.txt", "ru_taiga.txt", "en_ewt.txt"):
+        sentences += (DATA / "sentences" / name).read_text(encoding="utf-8").splitlines()
+    text_lines: list[str] = []
+    n_words = 0
+    while n_words < args.text_words:
+        for s in sentences:
+            text_lines.append(s)
+            n_words += len(s.split())
+            if n_words >= args.text_words:
+                break
+    text = tmp / "text.txt"
+    text.write_text("\n".join(text_lines) + "\n", encoding="utf-8")
+    print(f"word model input: {len(text_lines)} lines, {n_words} words")
+    ours = tmp / "word3.arpa"
+    model = timed(
+        "lmtrain word order 3 estimate", lambda: estimate(((line, 1) for line in text_lines), 3)
+    )
+    timed("lmtrain word order 3 write ARPA", lambda: write_arpa(model, ours))
+    print(f"  n-grams per order: {model.stats.ngram_counts}")
+    if args.lmplz:
+        ref = tmp / "word3.lmplz.arpa"
+        timed("lmplz   word order 3 total", lambda: lmplz(args.lmplz, text, 3, ref))
+        print(f"  max |diff| vs lmplz: {max_abs_diff(ours, ref):.2e}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {rss:.0f} MiB   (files in {tmp})")
+
+
+if __name__ == "__main__":
+    main()
