@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--lm", required=True, help="character language model (ARPA or KenLM binary)")
     p.add_argument(
-        "--explain", action="store_true", help="print readings and scores of changed words to stderr"
+        "--explain",
+        action="store_true",
+        help="print readings and scores of changed words to stderr",
     )
     p.add_argument(
         "--no-normalize", action="store_true", help="skip normalisation (HTML, Unicode, spaces)"
