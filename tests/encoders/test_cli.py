@@ -1,0 +1,100 @@
+import argparse
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from encoders import cli
+
+
+def _run(argv):
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def test_embed_text_and_image_cli(tmp_path, text_model_dir, clip_model, capsys):
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "a.jpg")
+    pq.write_table(
+        pa.table(
+            {
+                "title": ["a", "b", None, "a"],
+                "image_paths": [[str(tmp_path / "a.jpg"), str(tmp_path / "x.jpg")], [], None, []],
+            }
+        ),
+        tmp_path / "in.parquet",
+    )
+    store, inp = str(tmp_path / "store"), str(tmp_path / "in.parquet")
+    rc = _run(
+        [
+            "embed",
+            "text",
+            "--model",
+            text_model_dir,
+            "--input",
+            inp,
+            "--column",
+            "title",
+            "--store",
+            store,
+            "--output",
+            str(tmp_path / "h.parquet"),
+            "--quiet",
+        ]
+    )
+    assert rc == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["encoded"] == 2 and stats["rows"] == 4
+    assert pq.read_table(tmp_path / "h.parquet").column("content_hash").null_count == 1
+
+    arch, checkpoint = clip_model
+    rc = _run(
+        [
+            "embed",
+            "image",
+            "--arch",
+            arch,
+            "--checkpoint",
+            checkpoint,
+            "--input",
+            inp,
+            "--column",
+            "image_paths",
+            "--store",
+            store,
+            "--workers",
+            "0",
+            "--output",
+            str(tmp_path / "i.parquet"),
+            "--quiet",
+        ]
+    )
+    assert rc == 0
+    out = pq.read_table(tmp_path / "i.parquet")
+    assert out.column("status").to_pylist() == ["ok", "missing"]
+    assert out.column("row").to_pylist() == [0, 0] and out.column("photo_index").to_pylist() == [
+        0,
+        1,
+    ]
+
+
+def test_embed_text_cli_reports_load_error(tmp_path, capsys):
+    pq.write_table(pa.table({"t": ["a"]}), tmp_path / "in.parquet")
+    rc = _run(
+        [
+            "embed",
+            "text",
+            "--model",
+            str(tmp_path / "nope"),
+            "--input",
+            str(tmp_path / "in.parquet"),
+            "--column",
+            "t",
+            "--store",
+            str(tmp_path),
+        ]
+    )
+    assert rc == 2 and "local path" in capsys.readouterr().err
