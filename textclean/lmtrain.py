@@ -46,6 +46,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,9 @@ SPACE_SYMBOL = "\u2581"  # "LOWER ONE EIGHTH BLOCK", as in SentencePiece
 
 _WORDLIST_LINE = re.compile(r"^\s*(\S+)\s+(-?\d+)\s*$")
 _SNIFF_LINES = 50
+# Python's \s in a str pattern is exactly str.isspace() (what str.split and kenlm.Model.score
+# split on); NUL ends a C string in KenLM.
+_WHITESPACE = re.compile(r"[\s\x00]")
 
 
 class BadDiscountError(ValueError):
@@ -79,7 +83,9 @@ def char_sentence(word: str) -> str:
     each is written as ``SPACE_SYMBOL`` ("▁"): ``"a b" -> "a ▁ b"``. Words never contain
     whitespace in practice; the mapping just keeps scoring total. Case is kept as it is.
     """
-    return " ".join(SPACE_SYMBOL if (ch.isspace() or ch == "\0") else ch for ch in word)
+    if _WHITESPACE.search(word) is not None:
+        word = _WHITESPACE.sub(SPACE_SYMBOL, word)
+    return " ".join(word)
 
 
 def _sniff_kind(path: Path) -> str:
@@ -202,6 +208,8 @@ def _encode(
     back to back; for each position, ``last`` is the index of its sentence's ``</s>`` and
     ``weight`` the sentence count.
     """
+    import polars as pl
+
     agg: Counter[str] = Counter()
     for text, count in sentences:
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
@@ -211,30 +219,32 @@ def _encode(
         agg[text] += int(count)
 
     # Re-aggregate after tokenising: "a  b" and "a b" are the same sentence.
+    special = set(SPECIAL_TOKENS)
     by_tokens: Counter[tuple[str, ...]] = Counter()
     for text, count in agg.items():  # loop over distinct sentences
         toks = text.split()
-        kept = tuple(t for t in toks if t not in SPECIAL_TOKENS)
-        if len(kept) != len(toks):
+        if not special.isdisjoint(toks):
+            kept = [t for t in toks if t not in special]
             stats.skipped_special += (len(toks) - len(kept)) * count
-        if not kept:
+            toks = kept
+        if not toks:
             stats.skipped_empty += count
             continue
-        by_tokens[kept] += count
+        by_tokens[tuple(toks)] += count
 
     stats.distinct_sentences = len(by_tokens)
     if not by_tokens:
         raise ValueError("no training data: every sentence was empty")
 
-    distinct_words = sorted({t for toks in by_tokens for t in toks})
-    vocab = [UNK, BOS, EOS, *distinct_words]
-    word_id = {w: i for i, w in enumerate(vocab)}  # built over distinct words
-
-    lengths = np.fromiter((len(t) for t in by_tokens), dtype=np.int64, count=len(by_tokens))
-    counts = np.fromiter(by_tokens.values(), dtype=np.int64, count=len(by_tokens))
-    inner = np.fromiter(
-        (word_id[t] for toks in by_tokens for t in toks), dtype=np.int32, count=int(lengths.sum())
+    # Token strings -> ids in one columnar step (polars Enum over the sorted distinct words).
+    flat = pl.Series("t", list(chain.from_iterable(by_tokens)), dtype=pl.String)
+    words = flat.unique().sort()
+    vocab = [UNK, BOS, EOS, *words.to_list()]
+    inner = flat.cast(pl.Enum(words)).to_physical().to_numpy().astype(np.int32) + len(
+        SPECIAL_TOKENS
     )
+    lengths = np.fromiter(map(len, by_tokens), dtype=np.int64, count=len(by_tokens))
+    counts = np.fromiter(by_tokens.values(), dtype=np.int64, count=len(by_tokens))
     stats.sentences = int(counts.sum())
     stats.tokens = int((lengths * counts).sum())
 
