@@ -1,0 +1,175 @@
+"""Benchmark the embedding engine against plain SentenceTransformer.encode in the same run.
+
+    .venv/bin/python bench/embed.py --size 5000 --images 300
+
+Text: items/s of ``encoders.engine.embed_texts`` (fresh cache) vs ``SentenceTransformer.encode`` on
+(1) unique texts, (2) a corpus where 30% of rows repeat an earlier text; then the incremental case:
+a rerun with 5% of the texts changed, as a share of the full run's time. Images: throughput of
+``embed_images`` with parallel DataLoader decoding vs single-threaded decoding (fresh caches).
+Uses the tiny RANDOM-WEIGHT demo models unless --model / --clip-arch + --clip-checkpoint are given;
+with a tiny model the figures measure engine overhead more than model compute.
+Texts are sentences from ../shared/data/sentences (benchmark-only reference data) when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentences"
+
+
+def load_sentences(n: int, seed: int) -> list[str]:
+    """``n`` distinct sentences: real ones from shared/data when there, numbered beyond that."""
+    lines: list[str] = []
+    for name in ("ru_gsd.txt", "en_ewt.txt", "ru_taiga.txt"):
+        if (DATA / name).exists():
+            lines += [x.strip() for x in (DATA / name).read_text(encoding="utf-8").splitlines()]
+    lines = list(dict.fromkeys(x for x in lines if x))
+    random.Random(seed).shuffle(lines)
+    if not lines:
+        lines = [f"товар номер {i} синий новый" for i in range(n)]
+    out = lines[:n]
+    i = 0
+    while len(out) < n:  # more than the file holds: suffix a counter to keep them distinct
+        out.append(f"{lines[i % len(lines)]} #{i}")
+        i += 1
+    return out
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def bench_text(args: argparse.Namespace, model_path: str, demo: bool) -> dict:
+    from sentence_transformers import SentenceTransformer
+
+    from encoders.engine import embed_texts
+    from encoders.text import SentenceTransformerEncoder
+
+    n = args.size
+    unique = load_sentences(n, args.seed)
+    rng = random.Random(args.seed + 1)
+    base = unique[: int(n * 0.7)]
+    repeated = base + [rng.choice(base) for _ in range(n - len(base))]
+    rng.shuffle(repeated)
+
+    plain = SentenceTransformer(model_path, device=args.device)
+    encoder = SentenceTransformerEncoder(model_path, device=args.device)
+    plain.encode(unique[:64])  # warm-up both paths
+    encoder.encode(unique[:64])
+    out: dict = {"model": model_path, "demo_random_weights": demo, "texts": n}
+    for name, texts in (("unique", unique), ("30pct_repeats", repeated)):
+        t_plain, _ = timed(lambda t=texts: plain.encode(t, batch_size=args.st_batch_size))
+        with tempfile.TemporaryDirectory() as root:
+            t_engine, res = timed(
+                lambda t=texts, r=root: embed_texts(t, encoder, r, progress=False)
+            )
+        out[name] = {
+            "plain_items_per_s": round(n / t_plain, 1),
+            "engine_items_per_s": round(n / t_engine, 1),
+            "ratio": round(t_plain / t_engine, 2),
+            "engine_encoded": res.stats.encoded,
+        }
+    with tempfile.TemporaryDirectory() as root:
+        t_full, _ = timed(lambda: embed_texts(unique, encoder, root, progress=False))
+        changed = list(unique)
+        for i in random.Random(args.seed + 2).sample(range(n), int(n * 0.05)):
+            changed[i] = changed[i] + " (изменено)"
+        t_inc, res = timed(lambda: embed_texts(changed, encoder, root, progress=False))
+    out["incremental_5pct"] = {
+        "full_s": round(t_full, 3),
+        "rerun_s": round(t_inc, 3),
+        "share_of_full": round(t_inc / t_full, 3),
+        "encoded": res.stats.encoded,
+    }
+    return out
+
+
+def bench_images(args: argparse.Namespace, arch: str, checkpoint: str | None, demo: bool) -> dict:
+    from PIL import Image
+
+    from encoders.clip import OpenClipImageEncoder
+    from encoders.engine import embed_images
+
+    encoder = OpenClipImageEncoder(
+        arch, args.clip_pretrained, checkpoint=checkpoint, device=args.device, batch_size=64
+    )
+    out: dict = {"arch": arch, "demo_random_weights": demo, "images": args.images}
+    with tempfile.TemporaryDirectory() as tmp:
+        rng = np.random.default_rng(args.seed)
+        paths = []
+        for i in range(args.images):  # photo-sized JPEGs with smooth content (realistic entropy)
+            small = rng.integers(0, 255, (12, 16, 3), dtype=np.uint8)
+            img = Image.fromarray(small).resize((1024, 768), Image.BICUBIC)
+            paths.append(f"{tmp}/{i}.jpg")
+            img.save(paths[-1], quality=90)
+        for workers in (0, args.workers):
+            with tempfile.TemporaryDirectory() as root:
+                t, res = timed(
+                    lambda w=workers, r=root: embed_images(
+                        paths, encoder, r, workers=w, progress=False
+                    )
+                )
+            out[f"workers_{workers}_items_per_s"] = round(args.images / t, 1)
+            assert res.stats.encoded == args.images
+    out["parallel_speedup"] = round(
+        out[f"workers_{args.workers}_items_per_s"] / out["workers_0_items_per_s"], 2
+    )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=5000, help="texts per case")
+    parser.add_argument(
+        "--images", type=int, default=200, help="JPEGs for the image case (0: skip)"
+    )
+    parser.add_argument("--model", help="sentence-transformers id/path (default: demo model)")
+    parser.add_argument("--clip-arch", help="open_clip architecture (default: demo model)")
+    parser.add_argument("--clip-pretrained")
+    parser.add_argument("--clip-checkpoint")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--st-batch-size", type=int, default=32, help="batch size of the plain baseline"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from encoders.demo_models import DEMO_LABEL, build_demo_clip_model, build_demo_text_model
+
+    models_dir = tempfile.mkdtemp(prefix="bench_models_")
+    demo_text = args.model is None
+    model = args.model or build_demo_text_model(os.path.join(models_dir, "text"))
+    demo_clip = args.clip_arch is None
+    if demo_clip:
+        arch, checkpoint = build_demo_clip_model(os.path.join(models_dir, "clip"))
+    else:
+        arch, checkpoint = args.clip_arch, args.clip_checkpoint
+    if demo_text or demo_clip:
+        print(
+            f"NOTE: using tiny demo models ({DEMO_LABEL}); figures measure the engine, not a real model",
+            file=sys.stderr,
+        )
+    report = {"cpu_count": os.cpu_count(), "text": bench_text(args, model, demo_text)}
+    if args.images:
+        report["images"] = bench_images(args, arch, checkpoint, demo_clip)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
