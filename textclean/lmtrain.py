@@ -236,9 +236,10 @@ def _encode(
     if not by_tokens:
         raise ValueError("no training data: every sentence was empty")
 
-    # Token strings -> ids in one columnar step (polars Enum over the sorted distinct words).
+    # Token strings -> ids in one columnar step (polars Enum over the distinct words). Ids follow
+    # first appearance, as in lmplz: it matters for one lmplz quirk, see _discount_counts.
     flat = pl.Series("t", list(chain.from_iterable(by_tokens)), dtype=pl.String)
-    words = flat.unique().sort()
+    words = flat.unique(maintain_order=True)
     vocab = [UNK, BOS, EOS, *words.to_list()]
     inner = flat.cast(pl.Enum(words)).to_physical().to_numpy().astype(np.int32) + len(
         SPECIAL_TOKENS
@@ -261,6 +262,37 @@ def _encode(
     last = np.repeat(starts + padded - 1, padded)
     weight = np.repeat(counts, padded)
     return vocab, tok, last, weight
+
+
+def _discount_counts(
+    words: list[np.ndarray], adjusted: list[np.ndarray], raw: list[np.ndarray]
+) -> list[np.ndarray]:
+    """The counts lmplz feeds into its counts-of-counts: the adjusted counts, with one quirk.
+
+    lmplz (adjust_counts.cc) walks the highest-order n-grams in suffix order (last word first,
+    word ids by first appearance, sentences padded with order-1 ``<s>``). The lower-order
+    suffixes still open after the last entry are added to the statistics with their raw count
+    instead of their adjusted count. Only the discounts see this; the probabilities use the
+    adjusted counts. Reproduced so the output matches lmplz exactly.
+    """
+    order = len(words)
+    full = words[-1]
+    # Sentence-initial n-grams shorter than the order, left-padded with <s> as lmplz counts them.
+    padded = [
+        np.hstack([np.full((int(m.sum()), order - n), BOS_ID, dtype=w.dtype), w[m]])
+        for n, w in enumerate(words[1:-1], start=2)
+        if (m := w[:, 0] == BOS_ID).any()
+    ]
+    candidates = np.vstack([full, *padded])
+    last = candidates[np.lexsort(candidates.T)[-1]]
+    bos = np.flatnonzero(last[1:] == BOS_ID)
+    open_len = order - 1 - int(bos[-1]) if len(bos) else order - 1
+    out = [a.copy() for a in adjusted]
+    for n in range(1, open_len + 1):
+        suffix = last[order - n :]
+        match = np.flatnonzero((words[n - 1] == suffix).all(axis=1))
+        out[n - 1][match] = raw[n - 1][match]
+    return out
 
 
 def _discounts(
@@ -350,7 +382,12 @@ def estimate(
             adj[UNK_ID] = 0
         adjusted.append(adj.astype(np.int64))
 
-    discounts = [_discounts(adjusted[i], i + 1, discount_fallback, stats) for i in range(order)]
+    words: list[np.ndarray] = [np.arange(v, dtype=np.int32)[:, None]]
+    for i in range(1, order):
+        words.append(np.hstack([words[i - 1][prefix[i]], lastw[i][:, None].astype(np.int32)]))
+
+    stat_counts = _discount_counts(words, adjusted, raw)
+    discounts = [_discounts(stat_counts[i], i + 1, discount_fallback, stats) for i in range(order)]
     stats.discounts = [(float(d[1]), float(d[2]), float(d[3])) for d in discounts]
 
     # Uninterpolated probabilities u and interpolation weights gamma per context.
@@ -377,10 +414,6 @@ def estimate(
         probs.append(p)
         gammas.append(gamma)
         denoms.append(denom)
-
-    words: list[np.ndarray] = [np.arange(v, dtype=np.int32)[:, None]]
-    for i in range(1, order):
-        words.append(np.hstack([words[i - 1][prefix[i]], lastw[i][:, None].astype(np.int32)]))
 
     logprob = []
     backoff: list[np.ndarray | None] = []
