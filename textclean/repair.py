@@ -118,10 +118,10 @@ class Candidate:
 class RepairConfig:
     """Scoring constants (log10 units). Defaults were set on held-out benchmark text."""
 
-    ctx_weight: float = 1.5  # prior for the context's script, per unit of context strength
+    ctx_weight: float = 2.0  # prior for the context's script, per unit of context strength
     clean_margin: float = 1.5  # a clean word changes only if the other reading wins by this
     caps_margin: float = 3.0  # ... and by this for all-caps tokens (often brands, PC, XL)
-    digit_margin: float = 2.0  # Cyrillic-with-digits tokens: reading must beat the split by this
+    digit_margin: float = 1.0  # Cyrillic-with-digits tokens: reading must beat the split by this
     ambiguity_margin: float = 1.0
     subst_cost: float = 0.25  # every substituted character
     class_cost: dict[str, float] = field(
@@ -220,8 +220,10 @@ class HomoglyphRepairer:
             s = self._lm_cache[key] = float(self._score_fn(key))
         return s
 
-    def _prior(self, script: str, ctx: int) -> float:
-        w = self.config.ctx_weight * ctx / 2.0
+    def _prior(self, script: str, ctx: int, length: int = 1) -> float:
+        """Context prior: +/- ctx_weight at full context strength for words of up to 2
+        characters, falling off as 2/length for longer words (whose LM evidence is stronger)."""
+        w = self.config.ctx_weight * ctx / 2.0 * min(1.0, 2.0 / max(length, 1))
         return w if script == "C" else -w
 
     def readings(self, word: str, script: str) -> list[tuple[str, float]]:
@@ -231,6 +233,8 @@ class HomoglyphRepairer:
         keep = is_cyrillic if script == "C" else is_latin
         out, pen = [], 0.0
         for ch in word:  # fast path: every character has at most one reading
+            if "0" <= ch <= "9":
+                break
             if keep(ch):
                 out.append(ch)
                 continue
@@ -268,7 +272,7 @@ class HomoglyphRepairer:
         cap = self.config.max_readings
         n = len(word)
         letters = [ch for ch in word if ch.isalpha()]
-        upper = bool(letters) and all(ch.isupper() for ch in letters)
+        upper = len(letters) >= 2 and all(ch.isupper() for ch in letters)
         states: list[list[tuple[str, float]]] = [[] for _ in range(n + 1)]
         states[0].append(("", 0.0))
         for i in range(n):
@@ -279,7 +283,7 @@ class HomoglyphRepairer:
                 here.sort(key=lambda t: t[1])
                 del here[cap:]
             ch = word[i]
-            opts = [(ch, 0.0)] if keep(ch) else []
+            opts = [(ch, 0.0)] if keep(ch) or "0" <= ch <= "9" else []
             found = table.get(ch, ())
             if ch.isdigit():  # a digit takes the case of the word's letters (0 -> о or О)
                 found = tuple(mc for mc in found if mc[0].isupper() == upper) or found
@@ -321,20 +325,24 @@ class HomoglyphRepairer:
             return Decision(word, self.lm(word), mixed=mixed, other=True), []
         if "C" not in kinds and "L" not in kinds:
             return Decision(word, cfg.number_score), []
-        if "D" in kinds and "C" not in kinds:
-            # Latin letters with digits: brand and model tokens (iPhone15, A52, 4K) stay.
+        if "D" in kinds and "C" not in kinds and ctx < 1:
+            # Latin letters with digits: brand and model tokens (iPhone15, A52, 4K) stay; in a
+            # Cyrillic text they may still be disguised words (n0 = по), decided below.
             return Decision(word, cfg.number_score), []
 
         clean = not mixed and "D" not in kinds
         own = ("C" if "C" in kinds else "L") if clean else None
+        if not clean and not mixed and "C" not in kinds:
+            own = "L"  # Latin with digits in a Cyrillic context: only the Cyrillic reading
         raw: list[tuple[str, str, float, float]] = []  # (text, how, cost, prior)
         for script in ("C", "L"):
             if script == own:
                 continue
             name = "cyrillic" if script == "C" else "latin"
-            prior = self._prior(script, ctx)
+            prior = self._prior(script, ctx, len(word))
             for text, cost in self.readings(word, script):
-                raw.append((text, name, cost, prior))
+                if text != word:  # keeping every digit gives the word itself back
+                    raw.append((text, name, cost, prior))
         split = self._split(word, ctx)
         if not explain and not raw:
             # Nothing to weigh: keep (or split glued digits); the LM is not needed.
@@ -344,11 +352,15 @@ class HomoglyphRepairer:
             return Decision(raw[0][0], math.nan, raw[0][0] != word, True, False), []
         cands: list[Candidate] = []
         if clean:
-            cands.append(Candidate(word, "as written", self.lm(word), 0.0, self._prior(own, ctx)))
+            cands.append(
+                Candidate(word, "as written", self.lm(word), 0.0, self._prior(own, ctx, len(word)))
+            )
         elif not mixed and split is None:
-            # Cyrillic with digits (3л, м0локо): as written, scored run by run.
+            # Letters with digits (3л, м0локо, n0): as written, scored run by run.
             cands.append(Candidate(word, "as written", self._runs_score(word), 0.0, 0.0))
-        cands.extend(Candidate(t, how, self.lm(t), cost, prior) for t, how, cost, prior in raw)
+        cands.extend(
+            Candidate(t, how, self._score_text(t), cost, prior) for t, how, cost, prior in raw
+        )
         if split is not None:  # for glued digits (500мл) the split form is the baseline
             cands.append(split)
         if not cands:
@@ -373,6 +385,10 @@ class HomoglyphRepairer:
         rival = next((c for c in cands if c is not base and c.text != base.text), None)
         amb = clean and rival is not None and rival.score - base.score > -cfg.ambiguity_margin
         return Decision(base.text, base.score, base.text != word, False, amb), cands
+
+    def _score_text(self, text: str) -> float:
+        """LM score of a reading; readings that kept digits are scored run by run."""
+        return self._runs_score(text) if any("0" <= ch <= "9" for ch in text) else self.lm(text)
 
     def _runs_score(self, word: str) -> float:
         """Score of a token read run by run (digit runs as numbers, letter runs by the LM)."""
