@@ -107,6 +107,9 @@ def main() -> None:
     sentences = []
     for name in ("ru_gsd.txt", "ru_taiga.txt", "en_ewt.txt"):
         sentences += (DATA / "sentences" / name).read_text(encoding="utf-8").splitlines()
+    # lmplz splits tokens on ASCII space/tab only; lmtrain (like kenlm.Model.score) on any
+    # whitespace. Use plain spaces so both see the same tokens.
+    sentences = [" ".join(s.split()) for s in sentences]
     text_lines: list[str] = []
     n_words = 0
     while n_words < args.text_words:

@@ -58,14 +58,17 @@ UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 SPECIAL_TOKENS = (UNK, BOS, EOS)
 #: lmplz's ``--discount_fallback`` default discounts for adjusted counts 1, 2 and 3+.
 DEFAULT_DISCOUNT_FALLBACK: tuple[float, float, float] = (0.5, 1.0, 1.5)
-#: What :func:`char_sentence` writes for a whitespace (or NUL) character inside a word.
+#: What :func:`char_sentence` writes for a token separator (or NUL) inside a word.
 SPACE_SYMBOL = "\u2581"  # "LOWER ONE EIGHTH BLOCK", as in SentencePiece
 
-_WORDLIST_LINE = re.compile(r"^\s*(\S+)\s+(-?\d+)\s*$")
 _SNIFF_LINES = 50
-# Python's \s in a str pattern is exactly str.isspace() (what str.split and kenlm.Model.score
-# split on); NUL ends a C string in KenLM.
-_WHITESPACE = re.compile(r"[\s\x00]")
+#: The characters that separate tokens. ``kenlm.Model.score`` encodes the sentence to UTF-8 and
+#: calls ``bytes.split()``, which splits on exactly these; training splits the same way so a
+#: model never holds a token the scorer cannot produce. (lmplz splits on space, tab, CR, LF and
+#: NUL; non-ASCII whitespace such as U+00A0 is part of a token for all three.)
+TOKEN_SEPARATORS = " \t\n\r\x0b\x0c"
+_SEPARATOR_RUN = re.compile("[" + re.escape(TOKEN_SEPARATORS) + "]+")
+_NOT_A_CHAR_TOKEN = re.compile("[" + re.escape(TOKEN_SEPARATORS) + "\x00]")
 
 
 class BadDiscountError(ValueError):
@@ -79,13 +82,28 @@ def char_sentence(word: str) -> str:
     """Return ``word`` as a KenLM sentence of single characters separated by spaces.
 
     ``"кот" -> "к о т"``. Used both to train character models and to score words with them.
-    Whitespace characters (anything ``str.isspace`` accepts) and NUL cannot be KenLM tokens, so
-    each is written as ``SPACE_SYMBOL`` ("▁"): ``"a b" -> "a ▁ b"``. Words never contain
-    whitespace in practice; the mapping just keeps scoring total. Case is kept as it is.
+    The token separators (``TOKEN_SEPARATORS``: ASCII space, tab, CR, LF, VT, FF) and NUL
+    cannot be KenLM tokens, so each is written as ``SPACE_SYMBOL`` ("▁"): ``"a b" -> "a ▁ b"``.
+    Words never contain them in practice; the mapping just keeps scoring total. Every other
+    character, non-ASCII whitespace such as U+00A0 included, is a token of its own. Case is kept.
     """
-    if _WHITESPACE.search(word) is not None:
-        word = _WHITESPACE.sub(SPACE_SYMBOL, word)
+    if _NOT_A_CHAR_TOKEN.search(word) is not None:
+        word = _NOT_A_CHAR_TOKEN.sub(SPACE_SYMBOL, word)
     return " ".join(word)
+
+
+def split_tokens(text: str) -> list[str]:
+    """Split ``text`` into tokens exactly as ``kenlm.Model.score`` does (on TOKEN_SEPARATORS)."""
+    text = text.strip(TOKEN_SEPARATORS)
+    return _SEPARATOR_RUN.split(text) if text else []
+
+
+def _wordlist_entry(line: str) -> tuple[str, str] | None:
+    """``(word, count text)`` when ``line`` is two tokens and the second an integer, else None."""
+    parts = split_tokens(line)
+    if len(parts) == 2 and parts[1].removeprefix("-").isdecimal():
+        return parts[0], parts[1]
+    return None
 
 
 def _sniff_kind(path: Path) -> str:
@@ -93,9 +111,9 @@ def _sniff_kind(path: Path) -> str:
     seen = 0
     with path.open("r", encoding="utf-8", errors="replace") as fh:
         for line in fh:
-            if not line.strip():
+            if not split_tokens(line):
                 continue
-            if not _WORDLIST_LINE.match(line):
+            if _wordlist_entry(line) is None:
                 return "text"
             seen += 1
             if seen >= _SNIFF_LINES:
@@ -109,7 +127,7 @@ def read_corpus(
     """Yield ``(word, count)`` pairs from word lists and/or plain-text files.
 
     kind: "wordlist" (each non-empty line is ``word count``; the same word may repeat, counts
-    add up at training time), "text" (words are whitespace-separated tokens, counted per file),
+    add up at training time), "text" (words are the tokens of :func:`split_tokens`, counted per file),
     or "auto" (per file: a word list when its first non-empty lines all look like
     ``word <integer>``, else text). Files are read as UTF-8, line by line.
 
@@ -145,21 +163,21 @@ def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def _read_wordlist(path: Path) -> Iterator[tuple[str, int]]:
     for lineno, line in _numbered_lines(path):
-        if not line.strip():
+        if not split_tokens(line):
             continue
-        m = _WORDLIST_LINE.match(line)
-        if m is None:
+        entry = _wordlist_entry(line)
+        if entry is None:
             raise ValueError(f"{path}:{lineno}: expected 'word count', got {line.rstrip()[:80]!r}")
-        count = int(m.group(2))
+        count = int(entry[1])
         if count < 1:
             raise ValueError(f"{path}:{lineno}: count must be >= 1, got {count}")
-        yield m.group(1), count
+        yield entry[0], count
 
 
 def _read_text_counts(path: Path) -> Counter[str]:
     counts: Counter[str] = Counter()
     for _, line in _numbered_lines(path):
-        counts.update(line.split())
+        counts.update(split_tokens(line))
     return counts
 
 
@@ -222,7 +240,7 @@ def _encode(
     special = set(SPECIAL_TOKENS)
     by_tokens: Counter[tuple[str, ...]] = Counter()
     for text, count in agg.items():  # loop over distinct sentences
-        toks = text.split()
+        toks = split_tokens(text)
         if not special.isdisjoint(toks):
             kept = [t for t in toks if t not in special]
             stats.skipped_special += (len(toks) - len(kept)) * count
@@ -328,7 +346,7 @@ def estimate(
 ) -> KNModel:
     """Estimate an interpolated modified Kneser-Ney model of ``order`` like lmplz does.
 
-    sentences: ``(text, count)`` pairs; text is split on whitespace into tokens. See the module
+    sentences: ``(text, count)`` pairs; text is split into tokens by :func:`split_tokens`. See the module
     docstring for the steps. ``discount_fallback``: discounts for adjusted counts 1, 2, 3+ used
     for an order whose closed-form discounts fail (None: raise :class:`BadDiscountError`).
     """
@@ -486,7 +504,7 @@ def train_arpa(
 ) -> Path:
     """Train a modified Kneser-Ney model of ``order`` on ``(sentence, count)`` pairs; write ARPA.
 
-    Sentences are whitespace-tokenised strings, e.g. ``("к о т", 12)``. Returns the ARPA path.
+    Sentences are strings of tokens separated by spaces (see :func:`split_tokens`), e.g. ``("к о т", 12)``. Returns the ARPA path.
     """
     return write_arpa(estimate(sentences, order, discount_fallback), out_path)
 
@@ -510,7 +528,7 @@ def train_word_lm(
     *,
     discount_fallback: Sequence[float] | None = DEFAULT_DISCOUNT_FALLBACK,
 ) -> Path:
-    """Train a word model: one sentence per line, tokens split on whitespace; empty lines skipped."""
+    """Train a word model: one sentence per line (tokens: :func:`split_tokens`); empty lines skipped."""
     sentences = ((line, 1) for line in lines)
     return train_arpa(sentences, order, out_path, discount_fallback=discount_fallback)
 
@@ -594,11 +612,13 @@ __all__ = [
     "DEFAULT_DISCOUNT_FALLBACK",
     "KNModel",
     "SPACE_SYMBOL",
+    "TOKEN_SEPARATORS",
     "TrainStats",
     "add_command",
     "char_sentence",
     "estimate",
     "read_corpus",
+    "split_tokens",
     "train_arpa",
     "train_char_lm",
     "train_word_lm",

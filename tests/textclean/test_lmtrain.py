@@ -21,6 +21,7 @@ from textclean.lmtrain import (
     char_sentence,
     estimate,
     read_corpus,
+    split_tokens,
     train_arpa,
     train_char_lm,
     train_word_lm,
@@ -160,8 +161,26 @@ def test_char_sentence():
     assert char_sentence("кот") == "к о т"
     assert char_sentence("Wi-Fi") == "W i - F i"
     assert char_sentence("") == ""
-    assert char_sentence("a b\tc\u00a0d") == "a ▁ b ▁ c ▁ d"  # whitespace -> SPACE_SYMBOL
-    assert len(char_sentence("a\u2009b").split()) == 3  # what kenlm.Model.score sees
+    # token separators and NUL -> SPACE_SYMBOL; other characters (U+00A0 too) are tokens
+    assert char_sentence("a b\tc\x0bd\x00e") == "a ▁ b ▁ c ▁ d ▁ e"
+    assert char_sentence("a\u00a0b") == "a \u00a0 b"
+
+
+def test_tokens_are_what_kenlm_score_sees(tmp_path):
+    """Training splits tokens like kenlm.Model.score does (ASCII separators only)."""
+    assert split_tokens(" a\tb\x0bc\x0cd\r\n") == ["a", "b", "c", "d"]
+    assert split_tokens("a\u00a0b \x1c") == ["a\u00a0b", "\x1c"]
+    assert split_tokens(" \t ") == []
+    words = [("к\u00a0т", 5), ("кот", 3), ("к т", 1)]
+    model = kenlm.Model(str(train_char_lm(words, tmp_path / "m.arpa", order=3)))
+    vocab = read_arpa(tmp_path / "m.arpa")
+    assert ("\u00a0",) in vocab and ("▁",) in vocab
+    for word, _ in words:
+        sentence = char_sentence(word)
+        assert len(sentence.encode().split()) == len(word)  # one kenlm token per character
+        # no character is out of vocabulary: scoring uses the trained n-grams
+        full = list(model.full_scores(sentence))
+        assert all(not oov for _, _, oov in full)
 
 
 def test_input_whitespace_duplicates_and_special_tokens_are_normalised(tmp_path):
