@@ -66,7 +66,7 @@ _LAT_R = r"A-Za-z\x{00c0}-\x{00d6}\x{00d8}-\x{00f6}\x{00f8}-\x{024f}"
 NEEDS_DECISION = (
     rf"[{_CYR_R}]{_W}*[{_LAT_R}0-9]|[{_LAT_R}0-9]{_W}*[{_CYR_R}]"
     rf"|(?:^|{_NW})[{_CYR_NONDEC}]+(?:$|{_NW})"
-    rf"|(?:^|{_NW})[{_LAT_MAPPABLE}]+(?:$|{_NW})"
+    rf"|(?:^|{_NW})[{_LAT_MAPPABLE}0-9]*[{_LAT_MAPPABLE}][{_LAT_MAPPABLE}0-9]*(?:$|{_NW})"
 )
 WORD_PATTERN = r"[\p{L}\p{N}]+"
 #: A word holding a letter or digit of a script other than Cyrillic/Latin (counted as other_words).
@@ -127,7 +127,7 @@ class RepairConfig:
     class_cost: dict[str, float] = field(
         default_factory=lambda: {"tr39": 0.0, "italic": 0.75, "digit": 1.0, "multi": 0.5}
     )
-    split_cost: float = 1.0  # each space inserted between glued parts
+    split_cost: float = 2.5  # each space inserted between glued parts
     number_score: float = -2.0  # LM-like score of a digits-only part
     max_readings: int = 16
 
@@ -283,7 +283,8 @@ class HomoglyphRepairer:
                 here.sort(key=lambda t: t[1])
                 del here[cap:]
             ch = word[i]
-            opts = [(ch, 0.0)] if keep(ch) or "0" <= ch <= "9" else []
+            # a digit may stay a digit in a Latin reading (4gаmer -> 4gamer), never in Cyrillic
+            opts = [(ch, 0.0)] if keep(ch) or (script == "L" and "0" <= ch <= "9") else []
             found = table.get(ch, ())
             if ch.isdigit():  # a digit takes the case of the word's letters (0 -> о or О)
                 found = tuple(mc for mc in found if mc[0].isupper() == upper) or found
@@ -411,12 +412,12 @@ class HomoglyphRepairer:
         cuts = []
         for a, b in zip(runs, runs[1:], strict=False):
             la, lb = a[2] - a[1], b[2] - b[1]
-            if "D" in (a[0], b[0]):
-                letters = lb if a[0] == "D" else la
-                ok = letters >= 2
+            if a[0] == "D" or b[0] == "D":
+                # only a number followed by a word (500мл); км2, Tele2, A52 stay whole
+                ok = a[0] == "D" and lb >= 2
             else:
                 case_change = word[a[2] - 1].islower() != word[b[1]].islower()
-                ok = la >= 2 and lb >= 2 and (case_change or (la >= 3 and lb >= 3))
+                ok = la >= 2 and lb >= 2 and (case_change or (la >= 4 and lb >= 4))
             if ok:
                 cuts.append(a[2])
         if not cuts:
