@@ -393,9 +393,14 @@ class HomoglyphRepairer:
 
     def _runs_score(self, word: str) -> float:
         """Score of a token read run by run (digit runs as numbers, letter runs by the LM)."""
-        total = 0.0
+        total, prev_letter = 0.0, False
         for run in re.findall(r"[0-9]+|[^0-9 ]+", word):
-            total += self.config.number_score if run[0].isdigit() else self.lm(run)
+            if run[0].isdigit():
+                # digits right after letters (сел0, Со4и) are rarer than a number before a unit
+                total += self.config.number_score - (1.0 if prev_letter else 0.0)
+            else:
+                total += self.lm(run)
+            prev_letter = not run[0].isdigit()
         return total
 
     def _split(self, word: str, ctx: int) -> Candidate | None:
