@@ -4,8 +4,8 @@
         [--lmplz /tmp/k/kenlm-0.3.0/build/bin/lmplz]
 
 Char models: the first ``--words`` entries of ru_50k_clean.txt (``word count``), orders 5 and 6.
-Word model: order 3 on the UD sentence files, repeated until ``--text-words`` words (repetition
-keeps the vocabulary small; it measures throughput, not a realistic model). With ``--lmplz``
+Word models (orders 3 and 5): the UD sentence files, then sentences of words drawn from the ru_50k
+frequency list until ``--text-words`` words. With ``--lmplz``
 the same inputs go through lmplz (``-S 20%``) in the same run, and the ARPA files are compared.
 Prints seconds per step and peak RSS of this process.
 """
@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from textclean.lmtrain import char_sentence, estimate, read_corpus, write_arpa
 
@@ -52,18 +54,20 @@ def lmplz(binary: str, corpus: Path, order: int, out: Path) -> None:
 
 
 def max_abs_diff(a: Path, b: Path) -> float:
-    def read(p: Path) -> dict[str, float]:
+    """Largest difference of any log10 prob or backoff; inf when the n-gram sets differ."""
+
+    def read(p: Path) -> dict[str, tuple[float, float]]:
         out = {}
-        for line in p.read_text(encoding="utf-8").splitlines():
+        for line in p.read_text(encoding="utf-8").split("\n"):
             parts = line.split("\t")
             if len(parts) >= 2:
-                out[parts[1]] = float(parts[0]) + (float(parts[2]) if len(parts) > 2 else 0.0) * 1e3
+                out[parts[1]] = (float(parts[0]), float(parts[2]) if len(parts) > 2 else 0.0)
         return out
 
     x, y = read(a), read(b)
     if set(x) != set(y):
         return float("inf")
-    return max(abs(x[k] - y[k]) for k in x) / 1e3 if x else 0.0
+    return max(max(abs(x[k][0] - y[k][0]), abs(x[k][1] - y[k][1])) for k in x)
 
 
 def main() -> None:
@@ -104,33 +108,41 @@ def main() -> None:
             )
             print(f"  max |diff| vs lmplz: {max_abs_diff(ours1, ref):.2e}")
 
-    sentences = []
+    # Word model: the UD sentences (real text, ~100k words) then sentences of words drawn from
+    # the ru_50k frequency list (Zipf-like, all distinct) up to --text-words words.
+    text_lines = []
     for name in ("ru_gsd.txt", "ru_taiga.txt", "en_ewt.txt"):
-        sentences += (DATA / "sentences" / name).read_text(encoding="utf-8").splitlines()
-    # lmplz splits tokens on ASCII space/tab only; lmtrain (like kenlm.Model.score) on any
-    # whitespace. Use plain spaces so both see the same tokens.
-    sentences = [" ".join(s.split()) for s in sentences]
-    text_lines: list[str] = []
-    n_words = 0
-    while n_words < args.text_words:
-        for s in sentences:
-            text_lines.append(s)
-            n_words += len(s.split())
-            if n_words >= args.text_words:
-                break
+        lines = (DATA / "sentences" / name).read_text(encoding="utf-8").splitlines()
+        # lmplz splits tokens on ASCII space/tab only; lmtrain (like kenlm.Model.score) also on
+        # VT/FF, and keeps U+00A0 inside tokens like both. Use plain spaces so both agree.
+        text_lines += [" ".join(line.split()) for line in lines]
+    n_words = sum(len(line.split()) for line in text_lines)
+    rng = np.random.default_rng(0)
+    vocab = np.array([w for w, _ in pairs], dtype=object)
+    prob = np.array([c for _, c in pairs], dtype=np.float64)
+    drawn = rng.choice(vocab, size=max(0, args.text_words - n_words), p=prob / prob.sum())
+    cuts = np.cumsum(rng.integers(3, 20, size=len(drawn) // 3 + 1))
+    cuts = np.r_[0, cuts[cuts < len(drawn)], len(drawn)]
+    text_lines += [" ".join(drawn[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    n_words = sum(len(line.split()) for line in text_lines)
     text = tmp / "text.txt"
     text.write_text("\n".join(text_lines) + "\n", encoding="utf-8")
     print(f"word model input: {len(text_lines)} lines, {n_words} words")
-    ours = tmp / "word3.arpa"
-    model = timed(
-        "lmtrain word order 3 estimate", lambda: estimate(((line, 1) for line in text_lines), 3)
-    )
-    timed("lmtrain word order 3 write ARPA", lambda: write_arpa(model, ours))
-    print(f"  n-grams per order: {model.stats.ngram_counts}")
-    if args.lmplz:
-        ref = tmp / "word3.lmplz.arpa"
-        timed("lmplz   word order 3 total", lambda: lmplz(args.lmplz, text, 3, ref))
-        print(f"  max |diff| vs lmplz: {max_abs_diff(ours, ref):.2e}")
+    for order in (3, 5):
+        ours = tmp / f"word{order}.arpa"
+        model = timed(
+            f"lmtrain word order {order} estimate",
+            lambda o=order: estimate(((line, 1) for line in text_lines), o),
+        )
+        timed(f"lmtrain word order {order} write ARPA", lambda m=model, p=ours: write_arpa(m, p))
+        print(f"  n-grams per order: {model.stats.ngram_counts}")
+        if args.lmplz:
+            ref = tmp / f"word{order}.lmplz.arpa"
+            timed(
+                f"lmplz   word order {order} total",
+                lambda o=order, r=ref: lmplz(args.lmplz, text, o, r),
+            )
+            print(f"  max |diff| vs lmplz: {max_abs_diff(ours, ref):.2e}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {rss:.0f} MiB   (files in {tmp})")
 
