@@ -48,8 +48,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where it is used: the CLI's --help stays fast
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +228,7 @@ def _encode(
     back to back; for each position, ``last`` is the index of its sentence's ``</s>`` and
     ``weight`` the sentence count.
     """
+    import numpy as np
     import polars as pl
 
     agg: Counter[str] = Counter()
@@ -293,6 +296,8 @@ def _discount_counts(
     instead of their adjusted count. Only the discounts see this; the probabilities use the
     adjusted counts. Reproduced so the output matches lmplz exactly.
     """
+    import numpy as np
+
     order = len(words)
     full = words[-1]
     # Sentence-initial n-grams shorter than the order, left-padded with <s> as lmplz counts them.
@@ -317,6 +322,8 @@ def _discounts(
     adjusted: np.ndarray, order: int, fallback: Sequence[float] | None, stats: TrainStats
 ) -> np.ndarray:
     """D[0..3] (D[0] = 0) for one order from the counts-of-counts of its adjusted counts."""
+    import numpy as np
+
     n = np.bincount(np.minimum(adjusted, 5), minlength=6)[:5].astype(np.float64)
     problem = None
     if (n[1:4] == 0).any():
@@ -350,6 +357,8 @@ def estimate(
     docstring for the steps. ``discount_fallback``: discounts for adjusted counts 1, 2, 3+ used
     for an order whose closed-form discounts fail (None: raise :class:`BadDiscountError`).
     """
+    import numpy as np
+
     if order < 2:
         raise ValueError(f"order must be >= 2, got {order}")
     if discount_fallback is not None and len(discount_fallback) != 3:
@@ -457,6 +466,7 @@ def write_arpa(model: KNModel, out_path: str | os.PathLike[str]) -> Path:
 
     Values are written with 7 decimals; log10 of probability 0 (impossible here) would be -99.
     """
+    import numpy as np
     import polars as pl
 
     out = Path(out_path)
