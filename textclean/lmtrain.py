@@ -15,10 +15,13 @@ What lmplz does, and therefore what :func:`estimate` does:
    seen to its left. The unigrams ``<s>`` and ``<unk>`` have adjusted count 0.
 3. Discounts per order from the counts-of-counts n1..n4 of the adjusted counts:
    ``Y = n1 / (n1 + 2 n2)``, ``D_k = k - (k + 1) Y n_{k+1} / n_k`` for k = 1, 2, 3 (3 means 3+).
+   One lmplz quirk is kept so the numbers match: the suffixes of the last highest-order n-gram
+   (in lmplz's sort order) enter n1..n4 with their raw count (see ``_discount_counts``).
    When some n_k (k <= 3) is 0 or a D_k falls outside [0, k] (tiny or artificial data), lmplz
    stops unless given ``--discount_fallback``; here the fallback discounts (0.5, 1, 1.5) are
    used with a warning by default, or :class:`BadDiscountError` is raised when
-   ``discount_fallback=None``.
+   ``discount_fallback=None``. Word lists with large counts (every n-gram seen many times)
+   often lack adjusted count 1 or 2 at some order and so use the fallback there.
 4. ``u(w | c) = (a(c w) - D(a(c w))) / sum_x a(c x)`` and the interpolation weight
    ``gamma(c) = (D1 N1(c .) + D2 N2(c .) + D3 N3+(c .)) / sum_x a(c x)``; then
    ``p(w | c) = u(w | c) + gamma(c) p(w | c')`` with c' = c minus its first word, down to the
@@ -31,6 +34,13 @@ What lmplz does, and therefore what :func:`estimate` does:
 N-grams are numbered order by order: an n-gram's key is ``id(first n-1 words) * |V| + last word``
 and ``np.unique`` over those int64 keys gives dense ids, so every step is a numpy column operation
 (the only Python loops run over orders and over *distinct* input sentences).
+
+Differences from lmplz, on purpose: tokens are split like ``kenlm.Model.score`` splits them
+(:func:`split_tokens`: ASCII space, tab, CR, LF, VT, FF; lmplz keeps VT/FF inside tokens); empty
+sentences are skipped and counted (lmplz trains ``<s> </s>`` for an empty line); ``<s>``/``</s>``/
+``<unk>`` in the input are skipped (lmplz's ``--skip_symbols``; plain lmplz fails); fallback
+discounts are on by default (lmplz's ``--discount_fallback``). Probabilities are computed in
+float64 (lmplz: float32), so values differ from lmplz's by about 1e-6.
 
 Character models: :func:`char_sentence` turns a word into a KenLM "sentence" of its characters.
 Scoring must use the same function: ``model.score(char_sentence(word), bos=True, eos=True)``.
@@ -60,6 +70,8 @@ UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 SPECIAL_TOKENS = (UNK, BOS, EOS)
 #: lmplz's ``--discount_fallback`` default discounts for adjusted counts 1, 2 and 3+.
 DEFAULT_DISCOUNT_FALLBACK: tuple[float, float, float] = (0.5, 1.0, 1.5)
+#: Highest order the PyPI ``kenlm`` query module loads (its build's KENLM_MAX_ORDER).
+KENLM_MAX_ORDER = 6
 #: What :func:`char_sentence` writes for a token separator (or NUL) inside a word.
 SPACE_SYMBOL = "\u2581"  # "LOWER ONE EIGHTH BLOCK", as in SentencePiece
 
@@ -361,6 +373,10 @@ def estimate(
 
     if order < 2:
         raise ValueError(f"order must be >= 2, got {order}")
+    if order > KENLM_MAX_ORDER:
+        log.warning(
+            "order %d: the PyPI kenlm module loads models up to order %d", order, KENLM_MAX_ORDER
+        )
     if discount_fallback is not None and len(discount_fallback) != 3:
         raise ValueError("discount_fallback needs three values (for counts 1, 2 and 3+)")
     stats = TrainStats()
@@ -620,6 +636,7 @@ def _train_lm_command(args: argparse.Namespace) -> int:
 __all__ = [
     "BadDiscountError",
     "DEFAULT_DISCOUNT_FALLBACK",
+    "KENLM_MAX_ORDER",
     "KNModel",
     "SPACE_SYMBOL",
     "TOKEN_SEPARATORS",
