@@ -351,7 +351,7 @@ def _discounts(
     if fallback is None:
         raise BadDiscountError(
             f"cannot estimate Kneser-Ney discounts: {problem} (tiny or artificial data?); "
-            "pass discount_fallback to use fixed discounts"
+            "use fixed fallback discounts (discount_fallback=..., or train-lm without --strict-discounts)"
         )
     log.warning("%s; using fallback discounts %s for order %d", problem, tuple(fallback), order)
     stats.fallback_orders.append(order)

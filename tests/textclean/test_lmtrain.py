@@ -246,6 +246,12 @@ def test_bad_counts_are_rejected(tmp_path, bad):
         train_arpa([("a b", 1), ("c", bad)], 2, tmp_path / "x.arpa")
 
 
+def test_orders_above_kenlm_limit_warn(tmp_path, caplog):
+    path = train_arpa([("a b c d e f g", 3), ("a c", 2)], 7, tmp_path / "x.arpa")
+    assert "up to order 6" in caplog.text
+    assert read_arpa(path)[("<s>", "a", "b", "c", "d", "e", "f")][0] < 0
+
+
 def test_order_and_empty_input_errors(tmp_path):
     with pytest.raises(ValueError, match="order"):
         train_arpa([("a", 1)], 1, tmp_path / "x.arpa")
