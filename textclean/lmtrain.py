@@ -141,7 +141,8 @@ def read_corpus(
     """Yield ``(word, count)`` pairs from word lists and/or plain-text files.
 
     kind: "wordlist" (each non-empty line is ``word count``; the same word may repeat, counts
-    add up at training time), "text" (words are the tokens of :func:`split_tokens`, counted per file),
+    add up at training time), "text" (words are the tokens of :func:`split_tokens`, counted
+    per file),
     or "auto" (per file: a word list when its first non-empty lines all look like
     ``word <integer>``, else text). Files are read as UTF-8, line by line.
 
@@ -351,7 +352,8 @@ def _discounts(
     if fallback is None:
         raise BadDiscountError(
             f"cannot estimate Kneser-Ney discounts: {problem} (tiny or artificial data?); "
-            "use fixed fallback discounts (discount_fallback=..., or train-lm without --strict-discounts)"
+            "use fixed fallback discounts (discount_fallback=..., "
+            "or train-lm without --strict-discounts)"
         )
     log.warning("%s; using fallback discounts %s for order %d", problem, tuple(fallback), order)
     stats.fallback_orders.append(order)
@@ -365,9 +367,10 @@ def estimate(
 ) -> KNModel:
     """Estimate an interpolated modified Kneser-Ney model of ``order`` like lmplz does.
 
-    sentences: ``(text, count)`` pairs; text is split into tokens by :func:`split_tokens`. See the module
-    docstring for the steps. ``discount_fallback``: discounts for adjusted counts 1, 2, 3+ used
-    for an order whose closed-form discounts fail (None: raise :class:`BadDiscountError`).
+    sentences: ``(text, count)`` pairs; text is split into tokens by :func:`split_tokens`.
+    See the module docstring for the steps. ``discount_fallback``: discounts for adjusted
+    counts 1, 2, 3+ used for an order whose closed-form discounts fail (None: raise
+    :class:`BadDiscountError`).
     """
     import numpy as np
 
@@ -530,7 +533,8 @@ def train_arpa(
 ) -> Path:
     """Train a modified Kneser-Ney model of ``order`` on ``(sentence, count)`` pairs; write ARPA.
 
-    Sentences are strings of tokens separated by spaces (see :func:`split_tokens`), e.g. ``("к о т", 12)``. Returns the ARPA path.
+    Sentences are strings of tokens separated by spaces (see :func:`split_tokens`), e.g.
+    ``("к о т", 12)``. Returns the ARPA path.
     """
     return write_arpa(estimate(sentences, order, discount_fallback), out_path)
 
@@ -554,7 +558,10 @@ def train_word_lm(
     *,
     discount_fallback: Sequence[float] | None = DEFAULT_DISCOUNT_FALLBACK,
 ) -> Path:
-    """Train a word model: one sentence per line (tokens: :func:`split_tokens`); empty lines skipped."""
+    """Train a word model: one sentence per line (tokens: :func:`split_tokens`).
+
+    Empty lines are skipped (lmplz would train ``<s> </s>`` for them).
+    """
     sentences = ((line, 1) for line in lines)
     return train_arpa(sentences, order, out_path, discount_fallback=discount_fallback)
 
