@@ -293,7 +293,7 @@ class FeatureStore:
                 f"version={version}",
                 "features.parquet",
             )
-            fresh = group.to_arrow()
+            fresh = storage.cast_to_schema(group.to_arrow(), cat.REGISTRY_SCHEMA, where=path)
             old = self._read_mirror(path)
             if old is not None:
                 keep = old.filter(pc.invert(pc.is_in(old["feature"], value_set=fresh["feature"])))

@@ -120,6 +120,10 @@ class PipelineConfigResource(dg.ConfigurableResource):
         default=0.02,
         description="Blocking check: largest share of words still mixed-script after repair.",
     )
+    min_lm_words: int = Field(
+        default=50,
+        description="Blocking check: fewest distinct clean words to train the homoglyph LM on.",
+    )
     drop_unknown_pairs: bool = Field(
         default=False, description="Drop pairs naming unknown items (else the run fails)."
     )

@@ -26,12 +26,23 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
         deps=["items"],
         code_version="lm-1",
         kinds={"kenlm"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                "lm_has_enough_words",
+                asset="homoglyph_lm",
+                blocking=True,
+                description="The LM was trained on enough distinct clean words to judge repairs.",
+            )
+        ],
         description="Character n-gram language model (modified Kneser-Ney, ARPA) that scores "
         "candidate readings of words with mixed Cyrillic/Latin letters. Trained from the "
         "snapshot's own clean single-script words unless a fixed ARPA file is configured.",
     )
     def homoglyph_lm(
-        context: dg.AssetExecutionContext, store: StoreResource, homoglyph_lm: HomoglyphLMResource
+        context: dg.AssetExecutionContext,
+        store: StoreResource,
+        homoglyph_lm: HomoglyphLMResource,
+        pipeline: PipelineConfigResource,
     ) -> dg.MaterializeResult:
         from textclean.lmtrain import train_char_lm
 
@@ -41,7 +52,16 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
         if homoglyph_lm.arpa:
             if not os.path.exists(homoglyph_lm.arpa):
                 raise FileNotFoundError(f"homoglyph LM {homoglyph_lm.arpa!r} does not exist")
-            return dg.MaterializeResult(metadata={"arpa": homoglyph_lm.arpa, "trained": False})
+            return dg.MaterializeResult(
+                metadata={"arpa": homoglyph_lm.arpa, "trained": False},
+                check_results=[
+                    dg.AssetCheckResult(
+                        check_name="lm_has_enough_words",
+                        passed=True,
+                        metadata={"note": "fixed ARPA file configured"},
+                    )
+                ],
+            )
         items = store.open().read("items", snapshot=snapshot, columns=list(TEXT_COLUMNS)).collect()
         with timer() as elapsed:
             counts = single_script_word_counts([items[c] for c in TEXT_COLUMNS])
@@ -56,7 +76,14 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
                 "distinct_words": len(counts),
                 "word_tokens": sum(c for _, c in counts),
                 "seconds": round(elapsed(), 2),
-            }
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="lm_has_enough_words",
+                    passed=len(counts) >= pipeline.min_lm_words,
+                    metadata={"distinct_words": len(counts), "minimum": pipeline.min_lm_words},
+                )
+            ],
         )
 
     @dg.asset(
