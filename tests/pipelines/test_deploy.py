@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -32,6 +33,7 @@ from tests.pipelines.conftest import SNAPSHOT, land_demo
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 BIN = Path(sys.executable).parent
+RUN_WAIT_S = 600
 
 
 def _load(path: Path) -> ModuleType:
@@ -56,7 +58,7 @@ def _celery_yaml(path: Path, broker_dir: Path, results_dir: Path) -> Path:
                         "data_folder_in": str(broker_dir),
                         "data_folder_out": str(broker_dir),
                     },
-                    "worker_concurrency": 1,
+                    "worker_pool": "solo",  # as deploy/celery/celery.yaml, see there
                     "worker_prefetch_multiplier": 1,
                 },
             }
@@ -162,8 +164,13 @@ def test_one_shard_partition_runs_on_a_real_celery_worker(pipeline_env, tmp_path
 
     config = _celery_yaml(tmp_path / "celery.yaml", tmp_path / "broker", tmp_path / "results")
     monkeypatch.setenv("CARDFEATURES_CELERY_CONFIG", str(config))
-    env = dict(os.environ)
+    # dagster-celery starts the `celery` program by name: the venv's bin must be on PATH.
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     worker_log = tmp_path / "worker.log"
+    run_log = tmp_path / "run.log"
+    shard = shard_keys(pipeline_env.shards)[0]
+    key = dg.MultiPartitionKey({"snapshot": SNAPSHOT, "shard": shard})
+    tags = defs.resolve_job_def(SHARD_JOB).partitions_def.get_tags_for_partition_key(key)
     with worker_log.open("wb") as sink:
         worker = subprocess.Popen(
             [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
@@ -171,17 +178,25 @@ def test_one_shard_partition_runs_on_a_real_celery_worker(pipeline_env, tmp_path
             env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
-        shard = shard_keys(pipeline_env.shards)[0]
-        key = dg.MultiPartitionKey({"snapshot": SNAPSHOT, "shard": shard})
-        tags = defs.resolve_job_def(SHARD_JOB).partitions_def.get_tags_for_partition_key(key)
-        run = subprocess.run(
-            [str(BIN / "dagster"), "job", "execute", "-f", str(DEPLOY / "celery" / "definitions.py"),
-             "-j", SHARD_JOB, "--tags", json.dumps(tags)],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+        with run_log.open("wb") as sink:
+            run = subprocess.Popen(
+                [str(BIN / "dagster"), "job", "execute", "-f",
+                 str(DEPLOY / "celery" / "definitions.py"), "-j", SHARD_JOB,
+                 "--tags", json.dumps(tags)],
+                env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + RUN_WAIT_S
+            while run.poll() is None and worker.poll() is None and time.monotonic() < deadline:
+                time.sleep(1)
+        finally:
+            returncode = run.poll()
+            _stop_group(run)
         log = worker_log.read_text(errors="replace")
-        assert run.returncode == 0, (
-            f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}\nworker:\n{log[-4000:]}"
+        report = f"run:\n{run_log.read_text(errors='replace')[-4000:]}\nworker:\n{log[-4000:]}"
+        assert returncode == 0, (
+            f"run ended with {returncode} (None = worker died or timeout)\n{report}"
         )
     finally:
         _stop_group(worker)
