@@ -89,6 +89,7 @@ REPAIR_STAT_FIELDS = (
     ("mixed_words", pa.int32()),
     ("repaired_words", pa.int32()),
     ("ambiguous_words", pa.int32()),
+    ("other_words", pa.int32()),  # words in scripts other than Cyrillic/Latin (RTL, CJK, ...)
     ("broken_share", pa.float32()),
 )
 
