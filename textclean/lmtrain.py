@@ -345,7 +345,9 @@ def _discounts(
     else:
         y = n[1] / (n[1] + 2.0 * n[2])
         d = np.array([0.0] + [k - (k + 1) * y * n[k + 1] / n[k] for k in (1, 2, 3)])
-        bad = [k for k in (1, 2, 3) if not 0.0 <= d[k] <= k]
+        # A zero discount leaves a context no mass for lower orders: its ARPA backoff would be
+        # log10(0) = -inf, which KenLM refuses to load. Treat it as out of range too.
+        bad = [k for k in (1, 2, 3) if not 0.0 < d[k] <= k]
         if not bad:
             return d
         problem = f"{order}-gram discount D{bad[0]}={d[bad[0]]:.4f} out of range"

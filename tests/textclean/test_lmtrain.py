@@ -339,3 +339,17 @@ def test_arpa_is_written_atomically(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["m.arpa"]
     assert path.read_text(encoding="utf-8").startswith("\\data\\\nngram 1=")
     assert math.isfinite(kenlm.Model(str(path)).score("к о т"))
+
+
+def test_zero_discount_falls_back_and_model_loads(tmp_path):
+    """Counts-of-counts that make D3 exactly 0 must not produce a -inf backoff (KenLM rejects it)."""
+    import numpy as np
+
+    from textclean.lmtrain import TrainStats, _discounts
+
+    # n1=6, n2=3, n3=1, n4=1: Y = 6 / 12 = 0.5, D3 = 3 - 4 * 0.5 * 1 / 1 ... = 1; pick n4 so D3 = 0.
+    adjusted = np.array([1] * 6 + [2] * 3 + [3] * 2 + [4] * 3)  # Y=0.5, D3 = 3 - 4*0.5*3/2 = 0
+    stats = TrainStats()
+    d = _discounts(adjusted, 5, (0.5, 1.0, 1.5), stats)
+    assert list(d) == [0.0, 0.5, 1.0, 1.5]
+    assert stats.fallback_orders == [5]
