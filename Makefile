@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STORE ?= demo_store
 
-.PHONY: install demo test lint ui clean
+.PHONY: install demo test test-all lint ui clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,10 @@ demo: install
 	$(BIN)/cardfeatures demo --store $(STORE)
 
 test: install
+	$(BIN)/pytest -q -m "not slow"
+
+# Adds the slow end-to-end tests: real `dagster dev` + GraphQL launch, Celery worker, sharded backfill.
+test-all: install
 	$(BIN)/pytest -q
 
 lint: install

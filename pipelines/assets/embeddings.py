@@ -16,7 +16,8 @@ from pipelines.metadata import preview
 from pipelines.partitions import shard_of, snapshot_of
 from pipelines.resources import ImageEncoderResource, StoreResource, TextEncoderResource
 
-SNAPSHOT_OF_SHARD = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="snapshot")
+# Dependencies between a daily asset and a snapshot x shard asset need no explicit mapping: Dagster
+# infers the mapping on the shared "snapshot" dimension (every shard of a snapshot <-> the snapshot).
 
 
 def shard_part(shard: int, shards: int) -> str:
@@ -54,7 +55,7 @@ def build(
     @dg.asset(
         group_name="embeddings",
         partitions_def=shard_partitions,
-        deps=[dg.AssetDep("clean_items", partition_mapping=SNAPSHOT_OF_SHARD)],
+        deps=["clean_items"],
         code_version=text_code_version,
         pool="gpu",
         kinds={"pytorch"},
@@ -110,7 +111,7 @@ def build(
     @dg.asset(
         group_name="embeddings",
         partitions_def=shard_partitions,
-        deps=[dg.AssetDep("clean_items", partition_mapping=SNAPSHOT_OF_SHARD)],
+        deps=["clean_items"],
         code_version=image_code_version,
         pool="gpu",
         kinds={"pytorch"},

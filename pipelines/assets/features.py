@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from featurestore.sharding import shard_pairs
 from featurestore.vectors import item_vectors
-from pipelines.assets.embeddings import SNAPSHOT_OF_SHARD, shard_part
+from pipelines.assets.embeddings import shard_part
 from pipelines.metadata import histogram, preview
 from pipelines.partitions import shard_of, snapshot_of
 from pipelines.resources import (
@@ -52,9 +52,9 @@ def build(
         group_name="features",
         partitions_def=shard_partitions,
         deps=[
-            dg.AssetDep("clean_items", partition_mapping=SNAPSHOT_OF_SHARD),
-            dg.AssetDep("pairs", partition_mapping=SNAPSHOT_OF_SHARD),
-            dg.AssetDep("source_embeddings", partition_mapping=SNAPSHOT_OF_SHARD),
+            "clean_items",
+            "pairs",
+            "source_embeddings",
             "text_embeddings",
             "image_embeddings",
         ],
@@ -162,8 +162,8 @@ def build(
         partitions_def=snapshot_partitions,
         deps=[
             "clean_items",
-            dg.AssetDep("text_embeddings", partition_mapping=SNAPSHOT_OF_SHARD),
-            dg.AssetDep("image_embeddings", partition_mapping=SNAPSHOT_OF_SHARD),
+            "text_embeddings",
+            "image_embeddings",
             "source_embeddings",
         ],
         code_version=FEATURES_CODE_VERSION,
