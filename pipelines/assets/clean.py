@@ -44,9 +44,8 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
         homoglyph_lm: HomoglyphLMResource,
         pipeline: PipelineConfigResource,
     ) -> dg.MaterializeResult:
-        from textclean.lmtrain import train_char_lm
-
         from textclean import single_script_word_counts
+        from textclean.lmtrain import train_char_lm
 
         snapshot = snapshot_of(context)
         if homoglyph_lm.arpa:
