@@ -16,7 +16,10 @@ from pipelines.resources import default_resources, embedding_code_versions
 from pipelines.settings import Settings
 
 
-def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+def build_definitions(
+    settings: Settings | None = None, executor: dg.ExecutorDefinition | None = None
+) -> dg.Definitions:
+    """All definitions; ``executor`` swaps the multiprocess executor (Celery, Kubernetes)."""
     settings = settings or Settings.from_env()
     daily = snapshot_partitions(settings)
     sharded = shard_partitions(settings)
@@ -36,7 +39,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         schedules=schedules,
         sensors=sensors,
         resources=resources,
-        executor=dg.multiprocess_executor,
+        executor=executor or dg.multiprocess_executor,
     )
 
 

@@ -39,17 +39,8 @@ def celery_config(path: str | os.PathLike | None = None) -> dict:
 
 def build_celery_definitions(config: dict | None = None) -> dg.Definitions:
     """``build_definitions()`` with ``celery_executor`` configured from ``config`` (or the file)."""
-    base = build_definitions()
-    executor = celery_executor.configured(config or celery_config(), name="celery")
-    return dg.Definitions(
-        assets=base.assets,
-        asset_checks=base.asset_checks,
-        jobs=base.jobs,
-        schedules=base.schedules,
-        sensors=base.sensors,
-        resources=base.resources,
-        loggers=base.loggers,
-        executor=executor,
+    return build_definitions(
+        executor=celery_executor.configured(config or celery_config(), name="celery")
     )
 
 

@@ -19,17 +19,7 @@ from pipelines.definitions import build_definitions
 
 def build_k8s_definitions() -> dg.Definitions:
     """``build_definitions()`` with every step of a run launched as a Kubernetes Job."""
-    base = build_definitions()
-    return dg.Definitions(
-        assets=base.assets,
-        asset_checks=base.asset_checks,
-        jobs=base.jobs,
-        schedules=base.schedules,
-        sensors=base.sensors,
-        resources=base.resources,
-        loggers=base.loggers,
-        executor=k8s_job_executor,
-    )
+    return build_definitions(executor=k8s_job_executor)
 
 
 defs = build_k8s_definitions()
