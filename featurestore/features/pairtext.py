@@ -11,7 +11,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler, LCSseq, Prefix
 
-from featurestore.features.text import FieldIndex, rowwise_dot
+from featurestore.features.text import FieldIndex, pair_dot
 
 Arrays = dict[str, np.ndarray]
 
@@ -27,8 +27,8 @@ def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def bm25(ix: FieldIndex, f: str, d1: np.ndarray, d2: np.ndarray, workers: int) -> Arrays:
     q, w, self_score = ix.bm25
-    ab = rowwise_dot(q[d1], w[d2])
-    ba = rowwise_dot(q[d2], w[d1])
+    ab = pair_dot(q, w, d1, d2)
+    ba = pair_dot(q, w, d2, d1)
     return {
         f"{f}_bm25_a_b": ab,
         f"{f}_bm25_b_a": ba,
@@ -37,11 +37,10 @@ def bm25(ix: FieldIndex, f: str, d1: np.ndarray, d2: np.ndarray, workers: int) -
     }
 
 
-def _iou_block(ng, f: str, kind: str, d1, d2, wanted: set[str]) -> Arrays:
-    inter = ng.intersections(d1, d2)
-    sa, sb = ng.sizes[d1], ng.sizes[d2]
+def _iou(f: str, kind: str, ns, inter, sa, sb, wanted: set[str]) -> Arrays:
+    """IoU per order and Dice (char 3-grams / words) from intersection and set sizes."""
     out: Arrays = {}
-    for n in ng.ns:
+    for n in ns:
         name = f"{f}_{kind}{n}_iou"
         if name in wanted:
             out[name] = _div(inter[:, n], sa[:, n] + sb[:, n] - inter[:, n])
@@ -53,25 +52,39 @@ def _iou_block(ng, f: str, kind: str, d1, d2, wanted: set[str]) -> Arrays:
 
 
 def char_ngrams(ix: FieldIndex, f: str, d1, d2, workers: int, wanted: set[str]) -> Arrays:
-    # The core set needs only 3-grams: build that smaller matrix instead of 1..7.
-    full = any(f"{f}_char{n}_iou" in wanted for n in (1, 2, 4, 5, 6, 7))
-    ng = ix.char_ngrams if full else ix.char3
-    return _iou_block(ng, f, "char", d1, d2, wanted)
+    """Char n-gram IoU (orders asked for), 3-gram Dice and char TF-IDF cosine in one kernel pass."""
+    orders = tuple(
+        n
+        for n in range(1, 8)
+        if f"{f}_char{n}_iou" in wanted or (n == 3 and f"{f}_char3_dice" in wanted)
+    )
+    tfidf = f"{f}_tfidf_char_cos" in wanted
+    out: Arrays = {}
+    if not orders and not tfidf:
+        return out
+    orders = orders or (3,)
+    inter, cos = ix.chars.pair_stats(d1, d2, orders, tfidf)
+    sizes = ix.chars.sizes(orders)
+    out.update(_iou(f, "char", orders, inter, sizes[d1], sizes[d2], wanted))
+    if tfidf:
+        out[f"{f}_tfidf_char_cos"] = cos
+    return out
 
 
 def word_ngrams(ix: FieldIndex, f: str, d1, d2, workers: int, wanted: set[str]) -> Arrays:
-    return _iou_block(ix.word_ngrams, f, "word", d1, d2, wanted)
+    ng = ix.word_ngrams
+    inter = ng.intersections(d1, d2)
+    return _iou(f, "word", ng.ns, inter, ng.sizes[d1], ng.sizes[d2], wanted)
 
 
 def tfidf(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
-    word, char = ix.tfidf_word, ix.tfidf_char
-    out = {}
-    for name, m in ((f"{f}_tfidf_word_cos", word), (f"{f}_tfidf_char_cos", char)):
-        cos = rowwise_dot(m[d1], m[d2])
-        empty = (ix.row_nnz(m)[d1] == 0) | (ix.row_nnz(m)[d2] == 0)
-        cos[empty] = np.nan
-        out[name] = np.clip(cos, 0.0, 1.0, out=cos, where=~empty)
-    return out
+    """Word 1-2-gram TF-IDF cosine (the char TF-IDF is computed with the char n-grams)."""
+    m = ix.tfidf_word
+    cos = pair_dot(m, m, d1, d2)
+    nnz = ix.row_nnz(m)
+    empty = (nnz[d1] == 0) | (nnz[d2] == 0)
+    cos[empty] = np.nan
+    return {f"{f}_tfidf_word_cos": np.clip(cos, 0.0, 1.0, out=cos, where=~empty)}
 
 
 def _texts(ix: FieldIndex, d1, d2) -> tuple[list[str], list[str]]:
@@ -126,7 +139,8 @@ def antiwords(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
     ng = ix.word_ngrams
     idf = ix.word_idf
     total = ng.binary @ idf  # per document: idf mass of its distinct words
-    both = np.asarray(ng.binary[d1].multiply(ng.binary[d2]) @ idf).ravel()
+    b = ng.binary
+    both = pair_dot(b, _with_data(b, idf[b.indices]), d1, d2)
     anti_a = total[d1] - both
     anti_b = total[d2] - both
     # float rounding could leave -1e-16 for identical word sets
@@ -138,3 +152,10 @@ def antiwords(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
         f"{f}_antiwords_share_a": _div(anti_a, total[d1]),
         f"{f}_antiwords_share_b": _div(anti_b, total[d2]),
     }
+
+
+def _with_data(m, data: np.ndarray):
+    """``m``'s sparsity pattern with other values."""
+    out = m.copy()
+    out.data = data
+    return out

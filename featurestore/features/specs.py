@@ -104,7 +104,7 @@ def _text_rows(f: str) -> list[Row]:
             f"{f}_tfidf_char_cos",
             f"cosine of TF-IDF vectors of lower-cased character 3-5 grams of {what}",
             full,
-            "tfidf",
+            "char_ngrams",
             True,
         ),
     ]

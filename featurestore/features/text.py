@@ -1,36 +1,43 @@
-"""Per-field text indexes: distinct documents, sparse token / n-gram matrices, BM25 weights.
+"""Per-field text indexes: distinct documents, sparse word matrices, BM25 weights, char n-grams.
 
-A pairwise text feature never loops over pairs. For each text field we build, once per items
-table, matrices over the field's *distinct documents* (a document = a distinct lower-cased text
-with at least one word token). Each item maps to a document id (-1: null or no tokens). A chunk of
-pairs is then two arrays of document ids; a score is "gather rows, multiply elementwise, sum rows".
+A pairwise text feature never loops over pairs in Python. For each text field we build, once per
+items table, an index over the field's *distinct documents* (a document = a distinct lower-cased
+text with at least one word token). Each item maps to a document id (-1: null or no tokens). A
+chunk of pairs is then two arrays of document ids, and a compiled kernel (kernels.py) walks each
+pair once:
 
-Character n-grams are hashed to 64-bit keys with a rolling polynomial hash over the code points
-(vectorised in numpy), then given dense column ids per n. Distinct n-grams colliding in 64 bits is
-possible in principle but vanishingly rare (about K^2 / 2^64 for K distinct n-grams).
+* word statistics (BM25, TF-IDF over word 1-2 grams, word n-gram sets, idf of shared words) are
+  scipy CSR matrices over the documents with sorted columns; a pair is a merge of two rows;
+* character n-grams (1..7) are not stored per document (too large for long descriptions): the
+  pair kernel hashes both texts' n-grams on the fly (see ``CharGrams``).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from functools import cached_property
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from featurestore.features import kernels
 from featurestore.features.tokens import tokenize_series
 
 BM25_K1 = 1.5
 BM25_B = 0.75
 BM25_EPSILON = 0.25
-_HASH_MULT = np.uint64(0x100000001B3)
+CHAR_TFIDF_ORDERS = (3, 4, 5)
+_BLOCKS = 64  # work blocks per kernel call (load balance across threads)
 
 
 def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense column ids 0..K-1 for arbitrary integer keys (sort-based)."""
-    uniq, inv = np.unique(keys, return_inverse=True)
-    return inv.astype(np.int32, copy=False), len(uniq)
+    """Dense column ids 0..K-1 for arbitrary integer keys, in key order (polars, multithreaded)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int32), 0
+    ranks = pl.Series(keys).rank("dense").to_numpy()
+    return (ranks - 1).astype(np.int32), int(ranks.max())
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
@@ -54,6 +61,13 @@ def rowwise_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
 
+def pair_dot(a: sp.csr_matrix, b: sp.csr_matrix, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    """sum_j a[d1[p], j] * b[d2[p], j] per pair; ``a`` and ``b`` share one sparsity pattern."""
+    return kernels.csr_pair_dot(
+        a.indptr, a.indices, a.data, b.data, d1.astype(np.int64), d2.astype(np.int64)
+    )
+
+
 def _counts_by_n(prod: sp.csr_matrix, col_n: np.ndarray, n_max: int) -> np.ndarray:
     """(rows x n_max+1) counts of nonzeros of ``prod`` split by the n-gram order of each column."""
     m = prod.shape[0]
@@ -75,8 +89,15 @@ class NgramSets:
 
     def intersections(self, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
         """|A_n ∩ B_n| for each pair (rows) and order n (columns 0..n_max)."""
-        prod = self.binary[d1].multiply(self.binary[d2]).tocsr()
-        return _counts_by_n(prod, self.col_n, self.n_max)
+        b = self.binary
+        return kernels.csr_pair_shared(
+            b.indptr,
+            b.indices,
+            self.col_n,
+            self.n_max + 1,
+            d1.astype(np.int64),
+            d2.astype(np.int64),
+        )
 
     def tfidf(self, ns: tuple[int, ...]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows over the columns of orders ``ns`` (smooth idf, raw tf)."""
@@ -209,61 +230,129 @@ class FieldIndex:
 
     # -- characters -------------------------------------------------------------------------
     @cached_property
-    def char_ngrams(self) -> NgramSets:
-        """Character 1..7-gram matrix of the lower-cased documents."""
-        return self._char_ngrams((1, 2, 3, 4, 5, 6, 7))
-
-    @cached_property
-    def char3(self) -> NgramSets:
-        """Character 3-grams only (the core set); reuses the 1..7 matrix when already built."""
-        if "char_ngrams" in self.__dict__:
-            return self.char_ngrams
-        return self._char_ngrams((3,))
+    def chars(self) -> CharGrams:
+        """Character n-gram statistics of the lower-cased documents."""
+        return CharGrams(self.doc_text.tolist())
 
     @cached_property
     def tfidf_word(self) -> sp.csr_matrix:
         return self.word_ngrams.tfidf((1, 2))
-
-    @cached_property
-    def tfidf_char(self) -> sp.csr_matrix:
-        return self.char_ngrams.tfidf((3, 4, 5))
 
     @staticmethod
     def row_nnz(m: sp.csr_matrix) -> np.ndarray:
         """Number of stored entries per row."""
         return np.diff(m.indptr)
 
-    def _char_ngrams(self, ns: tuple[int, ...]) -> NgramSets:
-        lengths = self.doc_chars.astype(np.int64)
-        joined = "".join(self.doc_text.tolist())
-        cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        total = len(cps)
-        doc = np.repeat(np.arange(self.n_docs, dtype=np.int64), lengths)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if self.n_docs else lengths
-        remaining = (starts[doc] + lengths[doc]) - np.arange(total)  # chars left incl. this one
-        rows, cols, col_n = [], [], []
-        offset = 0
-        h = np.zeros(total, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for n in range(1, max(ns) + 1):
-                if total < n:
-                    break
-                # h[j] = hash of cps[j : j+n]
-                h = h[: total - n + 1] * _HASH_MULT + cps[n - 1 :] + np.uint64(1)
-                if n not in ns:
-                    continue
-                ok = remaining[: total - n + 1] >= n
-                c, k = _dense_ids(h[ok])
-                rows.append(doc[: total - n + 1][ok])
-                cols.append(c.astype(np.int64) + offset)
-                col_n.append(np.full(k, n, dtype=np.int64))
-                offset += k
-        if rows:
-            counts = _csr(np.concatenate(rows), np.concatenate(cols), self.n_docs, offset)
-            cn = np.concatenate(col_n)
-        else:
-            counts = _csr(np.zeros(0, np.int64), np.zeros(0, np.int64), self.n_docs, 1)
-            cn = np.zeros(1, dtype=np.int64)
-        if len(cn) < counts.shape[1]:
-            cn = np.concatenate([cn, np.zeros(counts.shape[1] - len(cn), dtype=np.int64)])
-        return NgramSets(counts, cn, ns)
+
+class CharGrams:
+    """Character n-grams (orders 1..7) of a list of documents, computed on the fly per pair.
+
+    Holds only the code points (uint32) and, once asked for, per-document set sizes per order,
+    the exact document frequencies of 3-5-grams (for TF-IDF) and each document's TF-IDF norm:
+    O(total characters + distinct 3-5-grams) memory, whatever the number of pairs.
+    TF-IDF matches ``NgramSets.tfidf``: raw n-gram counts times smooth idf ln((1+N)/(1+df)) + 1,
+    L2-normalised.
+    """
+
+    def __init__(self, docs: list[str]):
+        self.n_docs = len(docs)
+        lengths = np.fromiter((len(t) for t in docs), dtype=np.int64, count=self.n_docs)
+        self.starts = np.zeros(self.n_docs + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.starts[1:])
+        self.cps = np.frombuffer("".join(docs).encode("utf-32-le"), dtype=np.uint32)
+        self._lock = threading.Lock()
+        self._sizes: dict[tuple[int, ...], np.ndarray] = {}
+        self._norms: np.ndarray | None = None
+
+    @staticmethod
+    def _mask(orders: tuple[int, ...], n_max: int) -> np.ndarray:
+        mask = np.zeros(n_max + 1, dtype=np.bool_)
+        mask[list(orders)] = True
+        return mask
+
+    @cached_property
+    def idf_table(self) -> tuple[np.ndarray, np.ndarray, np.uint64]:
+        """Open-addressing table n-gram key -> idf for orders 3..5 (exact document frequency)."""
+        lo, hi = CHAR_TFIDF_ORDERS[0], CHAR_TFIDF_ORDERS[-1]
+        results: list = [None, None]
+
+        def shard(s: int) -> None:  # the kernel releases the GIL: two shards, two threads
+            results[s] = kernels.char_df_table(self.cps, self.starts, lo, hi, s, 2)
+
+        threads = [threading.Thread(target=shard, args=(s,)) for s in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        (k0, df0), (k1, df1) = results
+        keys, vals, _ = kernels.merge_tables(k0, df0, k1, df1)
+        used = keys != 0
+        vals[used] = np.log((1.0 + self.n_docs) / (1.0 + vals[used])) + 1.0
+        shift = np.uint64(64 - (len(keys).bit_length() - 1))
+        return keys, vals, shift
+
+    def _doc_stats(self, orders: tuple[int, ...], tfidf: bool) -> None:
+        n_max = max(orders + (CHAR_TFIDF_ORDERS if tfidf else ()))
+        lo, hi = (CHAR_TFIDF_ORDERS[0], CHAR_TFIDF_ORDERS[-1]) if tfidf else (1, 0)
+        keys, vals, shift = self.idf_table if tfidf else _NO_TABLE
+        sizes, norm2 = kernels.char_doc_stats(
+            self.cps,
+            self.starts,
+            n_max,
+            self._mask(orders, n_max),
+            lo,
+            hi,
+            keys,
+            vals,
+            shift,
+            _BLOCKS,
+        )
+        self._sizes[orders] = sizes
+        if tfidf:
+            self._norms = np.sqrt(norm2)
+
+    def sizes(self, orders: tuple[int, ...]) -> np.ndarray:
+        """(docs x n_max+1) number of distinct n-grams of each order (columns not asked: 0)."""
+        with self._lock:
+            if orders not in self._sizes:
+                self._doc_stats(orders, tfidf=False)
+            return self._sizes[orders]
+
+    def norms(self) -> np.ndarray:
+        """L2 norm of each document's TF-IDF vector over 3-5-grams (0: no such n-gram)."""
+        with self._lock:
+            if self._norms is None:
+                self._doc_stats(CHAR_TFIDF_ORDERS, tfidf=True)
+            return self._norms
+
+    def pair_stats(
+        self, d1: np.ndarray, d2: np.ndarray, orders: tuple[int, ...], tfidf: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(|A_n ∩ B_n| per pair and order n, TF-IDF cosine per pair or None)."""
+        n_max = max(orders + (CHAR_TFIDF_ORDERS if tfidf else ()))
+        lo, hi = (CHAR_TFIDF_ORDERS[0], CHAR_TFIDF_ORDERS[-1]) if tfidf else (1, 0)
+        keys, vals, shift = self.idf_table if tfidf else _NO_TABLE
+        inter, dot = kernels.char_pair_stats(
+            self.cps,
+            self.starts,
+            d1.astype(np.int64),
+            d2.astype(np.int64),
+            n_max,
+            self._mask(orders, n_max),
+            lo,
+            hi,
+            keys,
+            vals,
+            shift,
+            _BLOCKS,
+        )
+        if not tfidf:
+            return inter, None
+        norms = self.norms()
+        den = norms[d1] * norms[d2]
+        cos = np.full(len(d1), np.nan)
+        np.divide(dot, den, out=cos, where=den > 0)
+        return inter, np.clip(cos, 0.0, 1.0, out=cos, where=den > 0)
+
+
+_NO_TABLE = (np.zeros(64, dtype=np.uint64), np.zeros(64, dtype=np.float64), np.uint64(58))

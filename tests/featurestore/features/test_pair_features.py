@@ -149,7 +149,7 @@ def test_bm25_equals_rank_bm25(data):
 
 
 def test_bm25_internal_float64_within_1e9(data):
-    from featurestore.features.text import FieldIndex, rowwise_dot
+    from featurestore.features.text import FieldIndex, pair_dot
 
     items, _ = data
     ix = FieldIndex(items["description"])
@@ -157,7 +157,7 @@ def test_bm25_internal_float64_within_1e9(data):
     bm = BM25Okapi([tokenize(t) for t in ix.doc_text])
     d = np.arange(ix.n_docs)
     for a in range(ix.n_docs):
-        ours = rowwise_dot(q[np.full(ix.n_docs, a)], w[d])
+        ours = pair_dot(q, w, np.full(ix.n_docs, a), d)
         ref = bm.get_scores(tokenize(ix.doc_text[a]))
         np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-9)
 
@@ -434,3 +434,35 @@ def test_cli_writes_parquet(tmp_path, data):
     assert (
         table.num_rows == pairs.height and table.schema.names == pair_feature_schema("core").names
     )
+
+
+def test_char_tfidf_cosine_matches_dense_reference(data):
+    """Char 3-5-gram TF-IDF: raw counts x smooth idf over the distinct texts, L2-normalised."""
+    items, pairs = data
+    out = compute_pair_features(items, pairs, feature_set="full")
+    distinct = list(dict.fromkeys(t.lower() for t in items["description"] if _valid(t)))
+    grams = [[t[i : i + n] for n in (3, 4, 5) for i in range(len(t) - n + 1)] for t in distinct]
+    vocab = sorted({g for gs in grams for g in gs})
+    col = {g: i for i, g in enumerate(vocab)}
+    tf = np.zeros((len(distinct), len(vocab)))
+    for r, gs in enumerate(grams):
+        for g in gs:
+            tf[r, col[g]] += 1
+    df = (tf > 0).sum(0)
+    m = tf * (np.log((1 + len(distinct)) / (1 + df)) + 1)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    m = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+    doc = {t: i for i, t in enumerate(distinct)}
+    descs = _lookup(items, "description")
+    checked = 0
+    for row in out.iter_rows(named=True):
+        ta, tb = descs[row["item_id_1"]], descs[row["item_id_2"]]
+        if _valid(ta) and _valid(tb):
+            a, b = doc[ta.lower()], doc[tb.lower()]
+            if norms[a, 0] > 0 and norms[b, 0] > 0:
+                ref = float(m[a] @ m[b])
+                assert row["desc_tfidf_char_cos"] == pytest.approx(ref, abs=1e-6)
+                checked += 1
+        else:
+            assert math.isnan(row["desc_tfidf_char_cos"])
+    assert checked > 20

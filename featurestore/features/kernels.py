@@ -1,0 +1,369 @@
+"""Compiled (numba) kernels for pairwise text features: one pass per pair, no per-pair Python.
+
+Two families:
+
+* **Character n-grams** are never materialised per document (1..7-grams of 200k descriptions
+  would need several GiB). A kernel re-hashes both texts of a pair from their code points, puts
+  the first text's n-grams into a small open-addressing table (reused across pairs; a stamp marks
+  which entries belong to the current pair, so nothing is cleared) and probes it with the second
+  text's n-grams. One pass gives |A_n ∩ B_n| for every order n and the TF-IDF dot product.
+  Document frequencies for TF-IDF come from one exact global table (``char_df_table``).
+* **Sorted sparse rows** (CSR with sorted column indices, as scipy builds them): a merge of the two
+  rows of each pair gives a weighted dot product (BM25, TF-IDF cosine, shared-word idf mass) or
+  the count of shared columns per column group (word n-gram intersections).
+
+An n-gram key is a 64-bit FNV-1a-style hash of the code points with the order n in the top three
+bits, so keys of different orders never collide; distinct n-grams of one order colliding in the
+remaining 61 bits is possible in principle but vanishingly rare (about K^2 / 2^62 for K distinct
+n-grams). Table slots come from the high bits of a Fibonacci multiply of the key.
+
+All kernels take and return numpy arrays, run in parallel over documents or pairs with
+``numba.prange`` (threads: ``numba.set_num_threads``), and are cached on disk after the first
+compilation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_FIB = np.uint64(0x9E3779B97F4A7C15)
+_LOW61 = np.uint64((1 << 61) - 1)
+_EMPTY = np.uint64(0)
+
+
+@njit(cache=True, inline="always")
+def _tag(h, n):
+    """The key of an n-gram whose running hash is ``h``: order in the top 3 bits, never 0."""
+    return (h & _LOW61) | (np.uint64(n) << np.uint64(61))
+
+
+@njit(cache=True, inline="always")
+def _slot(key, shift):
+    return (key * _FIB) >> shift
+
+
+@njit(cache=True)
+def _capacity_bits(n_keys):
+    """log2 of the table size for ``n_keys`` keys: a power of two >= 2 * n_keys, at least 64."""
+    bits = 6
+    while (1 << bits) < 2 * n_keys:
+        bits += 1
+    return bits
+
+
+@njit(cache=True)
+def _capacity_for(n_keys):
+    """(table size, slot shift) for ``n_keys`` keys (load factor <= 0.5)."""
+    bits = _capacity_bits(n_keys)
+    return 1 << bits, np.uint64(64 - bits)
+
+
+@njit(cache=True)
+def _n_grams(length, nmax):
+    """How many n-grams of orders 1..nmax a text of ``length`` code points has."""
+    total = 0
+    for n in range(1, nmax + 1):
+        if length >= n:
+            total += length - n + 1
+    return total
+
+
+# --------------------------------------------------------------------- global df table
+@njit(cache=True, nogil=True)
+def char_df_table(cps, starts, lo, hi, shard, n_shards):
+    """Exact document frequency of every n-gram of orders lo..hi whose shard is ``shard``.
+
+    Returns (keys, df) of an open-addressing table (key 0 = empty slot). Run one call per shard in
+    separate threads (the function releases the GIL) and merge with ``merge_tables``.
+    """
+    cap, shift = _capacity_for(1 << 16)
+    keys = np.zeros(cap, np.uint64)
+    df = np.zeros(cap, np.int32)
+    last = np.full(cap, -1, np.int64)
+    used = 0
+    for d in range(len(starts) - 1):
+        s, e = starts[d], starts[d + 1]
+        for i in range(s, e):
+            h = _FNV_OFFSET
+            for n in range(1, hi + 1):
+                if i + n > e:
+                    break
+                h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
+                if n < lo:
+                    continue
+                key = _tag(h, n)
+                if (key * _FIB) >> np.uint64(63) != np.uint64(shard) and n_shards == 2:
+                    continue
+                j = _slot(key, shift)
+                while keys[j] != _EMPTY and keys[j] != key:
+                    j = (j + np.uint64(1)) & np.uint64(cap - 1)
+                if keys[j] == _EMPTY:
+                    keys[j] = key
+                    df[j] = 1
+                    last[j] = d
+                    used += 1
+                    if 2 * used > cap:  # grow and rehash
+                        cap, shift = _capacity_for(used)
+                        nk = np.zeros(cap, np.uint64)
+                        nd = np.zeros(cap, np.int32)
+                        nl = np.full(cap, -1, np.int64)
+                        for k in range(len(keys)):
+                            if keys[k] != _EMPTY:
+                                t = _slot(keys[k], shift)
+                                while nk[t] != _EMPTY:
+                                    t = (t + np.uint64(1)) & np.uint64(cap - 1)
+                                nk[t] = keys[k]
+                                nd[t] = df[k]
+                                nl[t] = last[k]
+                        keys, df, last = nk, nd, nl
+                elif last[j] != d:
+                    df[j] += 1
+                    last[j] = d
+    return keys, df
+
+
+@njit(cache=True)
+def merge_tables(keys_a, vals_a, keys_b, vals_b):
+    """One table holding the entries of two tables with disjoint keys; values as float64."""
+    n = 0
+    for k in keys_a:
+        if k != _EMPTY:
+            n += 1
+    for k in keys_b:
+        if k != _EMPTY:
+            n += 1
+    cap, shift = _capacity_for(n)
+    keys = np.zeros(cap, np.uint64)
+    vals = np.zeros(cap, np.float64)
+    for src_k, src_v in ((keys_a, vals_a), (keys_b, vals_b)):
+        for i in range(len(src_k)):
+            k = src_k[i]
+            if k != _EMPTY:
+                j = _slot(k, shift)
+                while keys[j] != _EMPTY:
+                    j = (j + np.uint64(1)) & np.uint64(cap - 1)
+                keys[j] = k
+                vals[j] = src_v[i]
+    return keys, vals, n
+
+
+@njit(cache=True, inline="always")
+def _lookup(gkeys, gvals, gshift, key):
+    """Value of ``key`` in a global table (0.0 when absent)."""
+    j = _slot(key, gshift)
+    mask = np.uint64(len(gkeys) - 1)
+    while gkeys[j] != _EMPTY:
+        if gkeys[j] == key:
+            return gvals[j]
+        j = (j + np.uint64(1)) & mask
+    return 0.0
+
+
+# --------------------------------------------------------------------- per-document stats
+@njit(cache=True)
+def _max_grams(starts, docs, nmax):
+    most = 1
+    for d in docs:
+        g = _n_grams(starts[d + 1] - starts[d], nmax)
+        if g > most:
+            most = g
+    return most
+
+
+@njit(cache=True, parallel=True)
+def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_blocks):
+    """Per document: distinct n-gram count per order (columns 0..nmax) and squared TF-IDF norm.
+
+    ``wanted[n]`` says which orders to count; TF-IDF uses orders lo..hi (hi < lo: none) with
+    weight tf * idf, idf read from the global table ``gkeys``/``gvals``.
+    """
+    n_docs = len(starts) - 1
+    sizes = np.zeros((n_docs, nmax + 1), np.int32)
+    norm2 = np.zeros(n_docs, np.float64)
+    per = (n_docs + n_blocks - 1) // n_blocks
+    for blk in prange(n_blocks):
+        b0 = blk * per
+        b1 = min(n_docs, b0 + per)
+        if b0 >= b1:
+            continue
+        bits = _capacity_bits(_max_grams(starts, np.arange(b0, b1), nmax))
+        cap = 1 << bits
+        shift = np.uint64(64 - bits)
+        tkey = np.zeros(cap, np.uint64)
+        stamp = np.full(cap, -1, np.int64)
+        cnt = np.zeros(cap, np.int32)
+        done = np.full(cap, -1, np.int64)
+        mask = np.uint64(cap - 1)
+        for d in range(b0, b1):
+            s, e = starts[d], starts[d + 1]
+            for i in range(s, e):
+                h = _FNV_OFFSET
+                for n in range(1, nmax + 1):
+                    if i + n > e:
+                        break
+                    h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
+                    if not wanted[n] and not (lo <= n <= hi):
+                        continue
+                    key = _tag(h, n)
+                    j = _slot(key, shift)
+                    while stamp[j] == d and tkey[j] != key:
+                        j = (j + np.uint64(1)) & mask
+                    if stamp[j] != d:
+                        stamp[j] = d
+                        tkey[j] = key
+                        cnt[j] = 1
+                        if wanted[n]:
+                            sizes[d, n] += 1
+                    else:
+                        cnt[j] += 1
+            if hi < lo:
+                continue
+            acc = 0.0
+            for i in range(s, e):
+                h = _FNV_OFFSET
+                for n in range(1, hi + 1):
+                    if i + n > e:
+                        break
+                    h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
+                    if n < lo:
+                        continue
+                    key = _tag(h, n)
+                    j = _slot(key, shift)
+                    while stamp[j] == d and tkey[j] != key:
+                        j = (j + np.uint64(1)) & mask
+                    if done[j] != d:
+                        done[j] = d
+                        w = cnt[j] * _lookup(gkeys, gvals, gshift, key)
+                        acc += w * w
+            norm2[d] = acc
+    return sizes, norm2
+
+
+# --------------------------------------------------------------------- per-pair stats
+@njit(cache=True, parallel=True)
+def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_blocks):
+    """For each pair (d1[p], d2[p]): |A_n ∩ B_n| per order n and the TF-IDF dot product.
+
+    The dot is sum over shared n-grams of orders lo..hi of tf_a * tf_b * idf^2 (divide by both
+    norms for the cosine).
+    """
+    m = len(d1)
+    inter = np.zeros((m, nmax + 1), np.int32)
+    dot = np.zeros(m, np.float64)
+    per = (m + n_blocks - 1) // n_blocks
+    for blk in prange(n_blocks):
+        p0 = blk * per
+        p1 = min(m, p0 + per)
+        if p0 >= p1:
+            continue
+        bits = _capacity_bits(_max_grams(starts, d1[p0:p1], nmax))
+        cap = 1 << bits
+        shift = np.uint64(64 - bits)
+        tkey = np.zeros(cap, np.uint64)
+        stamp = np.full(cap, -1, np.int64)
+        cnt = np.zeros(cap, np.int32)
+        seen = np.full(cap, -1, np.int64)
+        idf = np.zeros(cap, np.float64)
+        mask = np.uint64(cap - 1)
+        for p in range(p0, p1):
+            a, b = d1[p], d2[p]
+            s, e = starts[a], starts[a + 1]
+            for i in range(s, e):
+                h = _FNV_OFFSET
+                for n in range(1, nmax + 1):
+                    if i + n > e:
+                        break
+                    h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
+                    if not wanted[n] and not (lo <= n <= hi):
+                        continue
+                    key = _tag(h, n)
+                    j = _slot(key, shift)
+                    while stamp[j] == p and tkey[j] != key:
+                        j = (j + np.uint64(1)) & mask
+                    if stamp[j] != p:
+                        stamp[j] = p
+                        tkey[j] = key
+                        cnt[j] = 1
+                        idf[j] = -1.0
+                    else:
+                        cnt[j] += 1
+            s, e = starts[b], starts[b + 1]
+            acc = 0.0
+            for i in range(s, e):
+                h = _FNV_OFFSET
+                for n in range(1, nmax + 1):
+                    if i + n > e:
+                        break
+                    h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
+                    in_tfidf = lo <= n <= hi
+                    if not wanted[n] and not in_tfidf:
+                        continue
+                    key = _tag(h, n)
+                    j = _slot(key, shift)
+                    while stamp[j] == p and tkey[j] != key:
+                        j = (j + np.uint64(1)) & mask
+                    if stamp[j] != p:
+                        continue  # not in A
+                    if seen[j] != p:
+                        seen[j] = p
+                        if wanted[n]:
+                            inter[p, n] += 1
+                    if in_tfidf:
+                        if idf[j] < 0.0:
+                            v = _lookup(gkeys, gvals, gshift, key)
+                            idf[j] = v * v
+                        acc += cnt[j] * idf[j]
+            dot[p] = acc
+    return inter, dot
+
+
+# --------------------------------------------------------------------- sorted sparse rows
+@njit(cache=True, parallel=True)
+def csr_pair_dot(indptr, indices, data_a, data_b, d1, d2):
+    """sum_j A[d1[p], j] * B[d2[p], j] for each pair p; A and B share one sparsity pattern.
+
+    ``data_a`` / ``data_b`` are two value arrays over the same ``indptr``/``indices`` (sorted
+    column indices per row), e.g. query term counts and BM25 document weights.
+    """
+    m = len(d1)
+    out = np.zeros(m, np.float64)
+    for p in prange(m):
+        i, ie = indptr[d1[p]], indptr[d1[p] + 1]
+        j, je = indptr[d2[p]], indptr[d2[p] + 1]
+        acc = 0.0
+        while i < ie and j < je:
+            ci, cj = indices[i], indices[j]
+            if ci == cj:
+                acc += data_a[i] * data_b[j]
+                i += 1
+                j += 1
+            elif ci < cj:
+                i += 1
+            else:
+                j += 1
+        out[p] = acc
+    return out
+
+
+@njit(cache=True, parallel=True)
+def csr_pair_shared(indptr, indices, col_group, n_groups, d1, d2):
+    """Count of columns present in both rows d1[p] and d2[p], split by ``col_group`` of the column."""
+    m = len(d1)
+    out = np.zeros((m, n_groups), np.int32)
+    for p in prange(m):
+        i, ie = indptr[d1[p]], indptr[d1[p] + 1]
+        j, je = indptr[d2[p]], indptr[d2[p] + 1]
+        while i < ie and j < je:
+            ci, cj = indices[i], indices[j]
+            if ci == cj:
+                out[p, col_group[ci]] += 1
+                i += 1
+                j += 1
+            elif ci < cj:
+                i += 1
+            else:
+                j += 1
+    return out
