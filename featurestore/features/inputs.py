@@ -76,8 +76,11 @@ def attributes_text(items: pl.DataFrame, attrs: pl.DataFrame | None = None) -> p
     return out.alias("attrs")
 
 
-def field_texts(items: pl.DataFrame, field: str) -> pl.Series:
-    """The text a pairwise field compares, aligned with items rows (see specs.TEXT_FIELDS)."""
+def field_texts(items: pl.DataFrame, field: str, attrs: pl.DataFrame | None = None) -> pl.Series:
+    """The text a pairwise field compares, aligned with items rows (see specs.TEXT_FIELDS).
+
+    ``attrs``: ``parse_attributes(items)`` when the caller already has it (parsed once per run).
+    """
     if field == "title":
         return _col(items, "title_clean", "title")
     if field == "desc":
@@ -89,5 +92,5 @@ def field_texts(items: pl.DataFrame, field: str) -> pl.Series:
             pl.concat_str([t, d], separator="\n", ignore_nulls=True).alias("text")
         ).to_series()
     if field == "attrs":
-        return attributes_text(items)
+        return attributes_text(items, attrs)
     raise ValueError(f"unknown text field {field!r}")

@@ -4,8 +4,8 @@ Two families:
 
 * **Character n-grams** are never materialised per document (1..7-grams of 200k descriptions
   would need several GiB). A kernel re-hashes both texts of a pair from their code points, puts
-  the first text's n-grams into a small open-addressing table (reused across pairs; a stamp marks
-  which entries belong to the current pair, so nothing is cleared) and probes it with the second
+  the first text's n-grams into a small open-addressing table (reused across pairs and emptied
+  through the list of slots it used) and probes it with the second
   text's n-grams. One pass gives |A_n ∩ B_n| for every order n and the TF-IDF dot product.
   Document frequencies for TF-IDF come from one exact global table (``char_df_table``).
 * **Sorted sparse rows** (CSR with sorted column indices, as scipy builds them): a merge of the two
@@ -173,6 +173,32 @@ def _max_grams(starts, docs, nmax):
     return most
 
 
+@njit(cache=True, inline="always")
+def _insert(tkey, cnt, used, n_used, key, shift, mask):
+    """Add one occurrence of ``key`` to the local table; returns (slot, new entry?, n_used)."""
+    j = _slot(key, shift)
+    while tkey[j] != _EMPTY and tkey[j] != key:
+        j = (j + np.uint64(1)) & mask
+    if tkey[j] == _EMPTY:
+        tkey[j] = key
+        cnt[j] = 1
+        used[n_used] = j
+        return j, True, n_used + 1
+    cnt[j] += 1
+    return j, False, n_used
+
+
+@njit(cache=True, inline="always")
+def _find(tkey, key, shift, mask):
+    """Slot of ``key`` in the local table, or -1."""
+    j = _slot(key, shift)
+    while tkey[j] != _EMPTY:
+        if tkey[j] == key:
+            return np.int64(j)
+        j = (j + np.uint64(1)) & mask
+    return np.int64(-1)
+
+
 @njit(cache=True, parallel=True)
 def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_blocks):
     """Per document: distinct n-gram count per order (columns 0..nmax) and squared TF-IDF norm.
@@ -192,52 +218,31 @@ def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_bl
         bits = _capacity_bits(_max_grams(starts, np.arange(b0, b1), nmax))
         cap = 1 << bits
         shift = np.uint64(64 - bits)
-        tkey = np.zeros(cap, np.uint64)
-        stamp = np.full(cap, -1, np.int64)
-        cnt = np.zeros(cap, np.int32)
-        done = np.full(cap, -1, np.int64)
         mask = np.uint64(cap - 1)
+        tkey = np.zeros(cap, np.uint64)
+        cnt = np.zeros(cap, np.int32)
+        used = np.zeros(cap, np.uint64)
         for d in range(b0, b1):
             s, e = starts[d], starts[d + 1]
+            n_used = 0
             for i in range(s, e):
                 h = _FNV_OFFSET
                 for n in range(1, nmax + 1):
                     if i + n > e:
                         break
                     h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
-                    if not wanted[n] and not (lo <= n <= hi):
-                        continue
-                    key = _tag(h, n)
-                    j = _slot(key, shift)
-                    while stamp[j] == d and tkey[j] != key:
-                        j = (j + np.uint64(1)) & mask
-                    if stamp[j] != d:
-                        stamp[j] = d
-                        tkey[j] = key
-                        cnt[j] = 1
-                        if wanted[n]:
+                    if wanted[n] or lo <= n <= hi:
+                        j, new, n_used = _insert(tkey, cnt, used, n_used, _tag(h, n), shift, mask)
+                        if new and wanted[n]:
                             sizes[d, n] += 1
-                    else:
-                        cnt[j] += 1
-            if hi < lo:
-                continue
             acc = 0.0
-            for i in range(s, e):
-                h = _FNV_OFFSET
-                for n in range(1, hi + 1):
-                    if i + n > e:
-                        break
-                    h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
-                    if n < lo:
-                        continue
-                    key = _tag(h, n)
-                    j = _slot(key, shift)
-                    while stamp[j] == d and tkey[j] != key:
-                        j = (j + np.uint64(1)) & mask
-                    if done[j] != d:
-                        done[j] = d
-                        w = cnt[j] * _lookup(gkeys, gvals, gshift, key)
-                        acc += w * w
+            for k in range(n_used):
+                j = used[k]
+                n = np.int64(tkey[j] >> np.uint64(61))
+                if lo <= n <= hi:
+                    w = cnt[j] * _lookup(gkeys, gvals, gshift, tkey[j])
+                    acc += w * w
+                tkey[j] = _EMPTY
             norm2[d] = acc
     return sizes, norm2
 
@@ -248,7 +253,8 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
     """For each pair (d1[p], d2[p]): |A_n ∩ B_n| per order n and the TF-IDF dot product.
 
     The dot is sum over shared n-grams of orders lo..hi of tf_a * tf_b * idf^2 (divide by both
-    norms for the cosine).
+    norms for the cosine). A's n-grams go into the local table with their counts; B's probe it; a
+    count turns negative once B has matched it, so each shared n-gram is counted once.
     """
     m = len(d1)
     inter = np.zeros((m, nmax + 1), np.int32)
@@ -262,34 +268,25 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
         bits = _capacity_bits(_max_grams(starts, d1[p0:p1], nmax))
         cap = 1 << bits
         shift = np.uint64(64 - bits)
-        tkey = np.zeros(cap, np.uint64)
-        stamp = np.full(cap, -1, np.int64)
-        cnt = np.zeros(cap, np.int32)
-        seen = np.full(cap, -1, np.int64)
-        idf = np.zeros(cap, np.float64)
         mask = np.uint64(cap - 1)
+        tkey = np.zeros(cap, np.uint64)
+        cnt = np.zeros(cap, np.int32)
+        idf2 = np.zeros(cap, np.float64)
+        used = np.zeros(cap, np.uint64)
         for p in range(p0, p1):
             a, b = d1[p], d2[p]
             s, e = starts[a], starts[a + 1]
+            n_used = 0
             for i in range(s, e):
                 h = _FNV_OFFSET
                 for n in range(1, nmax + 1):
                     if i + n > e:
                         break
                     h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
-                    if not wanted[n] and not (lo <= n <= hi):
-                        continue
-                    key = _tag(h, n)
-                    j = _slot(key, shift)
-                    while stamp[j] == p and tkey[j] != key:
-                        j = (j + np.uint64(1)) & mask
-                    if stamp[j] != p:
-                        stamp[j] = p
-                        tkey[j] = key
-                        cnt[j] = 1
-                        idf[j] = -1.0
-                    else:
-                        cnt[j] += 1
+                    if wanted[n] or lo <= n <= hi:
+                        j, new, n_used = _insert(tkey, cnt, used, n_used, _tag(h, n), shift, mask)
+                        if new:
+                            idf2[j] = -1.0
             s, e = starts[b], starts[b + 1]
             acc = 0.0
             for i in range(s, e):
@@ -302,21 +299,24 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
                     if not wanted[n] and not in_tfidf:
                         continue
                     key = _tag(h, n)
-                    j = _slot(key, shift)
-                    while stamp[j] == p and tkey[j] != key:
-                        j = (j + np.uint64(1)) & mask
-                    if stamp[j] != p:
+                    j = _find(tkey, key, shift, mask)
+                    if j < 0:
                         continue  # not in A
-                    if seen[j] != p:
-                        seen[j] = p
+                    c = cnt[j]
+                    if c > 0:  # first match of this n-gram
+                        cnt[j] = -c
                         if wanted[n]:
                             inter[p, n] += 1
+                    else:
+                        c = -c
                     if in_tfidf:
-                        if idf[j] < 0.0:
+                        if idf2[j] < 0.0:
                             v = _lookup(gkeys, gvals, gshift, key)
-                            idf[j] = v * v
-                        acc += cnt[j] * idf[j]
+                            idf2[j] = v * v
+                        acc += c * idf2[j]
             dot[p] = acc
+            for k in range(n_used):
+                tkey[used[k]] = _EMPTY
     return inter, dot
 
 

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
+import numba
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from featurestore.features import pairtext
-from featurestore.features.inputs import field_texts
+from featurestore.features.inputs import field_texts, parse_attributes
 from featurestore.features.specs import TEXT_FIELDS, Row, pair_rows
 from featurestore.features.text import FieldIndex
 from featurestore.features.vectors import SpaceIndex, embedding_features
@@ -69,9 +71,15 @@ class _Context:
         self._spaces: dict[str, SpaceIndex] = {}
         self._structured = None
 
+    @cached_property
+    def attributes(self) -> pl.DataFrame:
+        """The items' attribute JSON parsed once (text field "attrs" and structured features)."""
+        return parse_attributes(self.items)
+
     def field(self, f: str) -> FieldIndex:
         if f not in self._fields:
-            self._fields[f] = FieldIndex(field_texts(self.items, f))
+            attrs = self.attributes if f == "attrs" else None
+            self._fields[f] = FieldIndex(field_texts(self.items, f, attrs))
         return self._fields[f]
 
     def space(self, s: str) -> SpaceIndex:
@@ -84,6 +92,7 @@ class _Context:
             from featurestore.features.structured import StructuredIndex
 
             self._structured = StructuredIndex(self.items)
+            self._structured.parsed_attributes = self.attributes
         return self._structured
 
 
@@ -95,6 +104,7 @@ def _text_field(row: Row) -> str | None:
 def compute_chunk(ctx: _Context, rows: list[Row], r1: np.ndarray, r2: np.ndarray) -> dict:
     """All wanted features for pairs of item rows (r1[i], r2[i]) -> {name: float64 array}."""
     m = len(r1)
+    numba.set_num_threads(max(1, min(ctx.workers, numba.config.NUMBA_NUM_THREADS)))
     wanted = {r.name for r in rows}
     out: dict[str, np.ndarray] = {}
     text_groups: dict[tuple[str, str], None] = {}
@@ -109,18 +119,21 @@ def compute_chunk(ctx: _Context, rows: list[Row], r1: np.ndarray, r2: np.ndarray
         ix = ctx.field(f)
         d1, d2 = ix.doc_of_item[r1], ix.doc_of_item[r2]
         ok = np.flatnonzero((d1 >= 0) & (d2 >= 0))
+        # Each distinct (document, document) pair is scored once: re-listed cards repeat texts.
+        combo, inverse = np.unique(d1[ok] * ix.n_docs + d2[ok], return_inverse=True)
+        u1, u2 = combo // max(ix.n_docs, 1), combo % max(ix.n_docs, 1)
         fn = getattr(pairtext, group) if group != "units" else None
         if group == "units":
             from featurestore.features.units import units_features
 
-            res = units_features(ix, f, d1[ok], d2[ok])
+            res = units_features(ix, f, u1, u2)
         elif group in _TEXT_GROUPS_WANTED:
-            res = fn(ix, f, d1[ok], d2[ok], ctx.workers, wanted)
+            res = fn(ix, f, u1, u2, ctx.workers, wanted)
         else:
-            res = fn(ix, f, d1[ok], d2[ok], ctx.workers)
+            res = fn(ix, f, u1, u2, ctx.workers)
         for name, vals in res.items():
             col = np.full(m, np.nan)
-            col[ok] = vals
+            col[ok] = np.asarray(vals)[inverse]
             out[name] = col
     for group in other_groups:
         if group == "embeddings":
@@ -260,7 +273,7 @@ def pair_features(
     Output columns: item_id_1, item_id_2, label, then the features of ``feature_set`` in catalogue
     order (see ``pair_feature_schema``). Embedding features exist for the spaces present in
     ``vectors``. The returned iterator carries ``.schema``, ``.specs`` and ``.stats``.
-    ``workers`` is the thread count for rapidfuzz's cpdist.
+    ``workers`` is the thread count for rapidfuzz's cpdist and the compiled kernels.
     """
     return PairFeatureStream(items, pairs, vectors, feature_set, chunk_rows, on_unknown, workers)
 

@@ -118,11 +118,47 @@ FUZZY_SCORERS = {
 
 def fuzzy(ix: FieldIndex, f: str, d1, d2, workers: int, wanted: set[str]) -> Arrays:
     a, b = _texts(ix, d1, d2)
-    out: Arrays = {}
+    got: Arrays = {}
     for short, scorer in FUZZY_SCORERS.items():
-        name = f"{f}_{short}"
-        if name in wanted:
-            out[name] = process.cpdist(a, b, scorer=scorer, workers=workers).astype(np.float64)
+        if short != "fuzz_wratio" and f"{f}_{short}" in wanted:
+            got[short] = process.cpdist(a, b, scorer=scorer, workers=workers).astype(np.float64)
+    if f"{f}_fuzz_wratio" in wanted:
+        got["fuzz_wratio"] = _wratio(ix, a, b, d1, d2, got, workers)
+    return {f"{f}_{short}": v for short, v in got.items()}
+
+
+def _cpdist(a: list[str], b: list[str], scorer, workers: int) -> np.ndarray:
+    return process.cpdist(a, b, scorer=scorer, workers=workers).astype(np.float64)
+
+
+def _wratio(ix: FieldIndex, a, b, d1, d2, got: Arrays, workers: int) -> np.ndarray:
+    """rapidfuzz ``fuzz.WRatio`` assembled from the scores this group computes anyway.
+
+    WRatio is defined (rapidfuzz, after FuzzyWuzzy) as max(ratio, 0.95 * max(token_sort_ratio,
+    token_set_ratio)) when the longer text is < 1.5 times the shorter, else max(ratio,
+    s * partial_ratio, 0.95 * s * partial_token_ratio) with s = 0.9 (length ratio <= 8) or 0.6.
+    Its score cutoffs only skip work that cannot raise the maximum, so the value is the same;
+    the test checks it against ``fuzz.WRatio`` per pair. Reusing ratio / token / partial scores
+    saves most of WRatio's cost.
+    """
+    ratio = got["fuzz_ratio"] if "fuzz_ratio" in got else _cpdist(a, b, fuzz.ratio, workers)
+    if "fuzz_token_sort_ratio" in got and "fuzz_token_set_ratio" in got:
+        token = np.maximum(got["fuzz_token_sort_ratio"], got["fuzz_token_set_ratio"])
+    else:
+        token = _cpdist(a, b, fuzz.token_ratio, workers)
+    out = np.maximum(ratio, token * 0.95)
+    la, lb = ix.doc_chars[d1], ix.doc_chars[d2]
+    len_ratio = np.maximum(la, lb) / np.minimum(la, lb)
+    far = np.flatnonzero(len_ratio >= 1.5)
+    if len(far):
+        scale = np.where(len_ratio[far] <= 8.0, 0.9, 0.6)
+        fa, fb = [a[i] for i in far], [b[i] for i in far]
+        if "fuzz_partial_ratio" in got:
+            partial = got["fuzz_partial_ratio"][far]
+        else:
+            partial = _cpdist(fa, fb, fuzz.partial_ratio, workers)
+        partial_token = _cpdist(fa, fb, fuzz.partial_token_ratio, workers)
+        out[far] = np.maximum(np.maximum(ratio[far], partial * scale), partial_token * 0.95 * scale)
     return out
 
 

@@ -73,13 +73,15 @@ class StructuredIndex:
             "desc": _float(items, "description_broken_share"),
         }
         self._attrs = None
+        self.parsed_attributes = None  # parse_attributes(items), when the caller has it
 
     # -- attributes -------------------------------------------------------------------------
     def _attr_index(self):
         if self._attrs is not None:
             return self._attrs
         n = self.items.height
-        long = parse_attributes(self.items)
+        long = self.parsed_attributes if self.parsed_attributes is not None else None
+        long = parse_attributes(self.items) if long is None else long
         has = np.zeros(n, dtype=bool)
         has[long["row"].to_numpy()] = True
         key_id = (long["key"].rank("dense") - 1).cast(pl.Int64).to_numpy()

@@ -466,3 +466,23 @@ def test_char_tfidf_cosine_matches_dense_reference(data):
         else:
             assert math.isnan(row["desc_tfidf_char_cos"])
     assert checked > 20
+
+
+def test_wratio_branches_equal_rapidfuzz():
+    """WRatio is assembled from other scores: check each of its length-ratio branches."""
+    titles = [
+        "apple iphone 13 128 гб",  # similar lengths to the next one (< 1.5)
+        "iphone 13 apple 128 гб чёрный",
+        "iphone 13",  # 1.5 .. 8 times shorter than the next one
+        "смартфон apple iphone 13 128 гб чёрный",
+        "usb",  # more than 8 times shorter than the next one
+        "кабель usb type-c для зарядки телефона samsung galaxy чёрный 2 метра",
+    ]
+    items = pl.DataFrame({"item_id": [f"i{k}" for k in range(len(titles))], "title": titles})
+    ids = [(a, b) for a in range(len(titles)) for b in range(len(titles)) if a != b]
+    pairs = pl.DataFrame(
+        {"item_id_1": [f"i{a}" for a, _ in ids], "item_id_2": [f"i{b}" for _, b in ids]}
+    )
+    out = compute_pair_features(items, pairs, feature_set="full")
+    for (a, b), got in zip(ids, out["title_fuzz_wratio"], strict=True):
+        assert got == pytest.approx(fuzz.WRatio(titles[a], titles[b]), abs=1e-4), (a, b)
