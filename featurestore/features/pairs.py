@@ -17,6 +17,7 @@ O(items); per chunk, work arrays are O(chunk_rows), so any number of pairs strea
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -70,6 +71,10 @@ class _Context:
         self._fields: dict[str, FieldIndex] = {}
         self._spaces: dict[str, SpaceIndex] = {}
         self._structured = None
+        self.seconds: dict[str, float] = {}  # wall time per feature group (index builds included)
+
+    def timed(self, group: str, t0: float) -> None:
+        self.seconds[group] = self.seconds.get(group, 0.0) + time.perf_counter() - t0
 
     @cached_property
     def attributes(self) -> pl.DataFrame:
@@ -116,6 +121,7 @@ def compute_chunk(ctx: _Context, rows: list[Row], r1: np.ndarray, r2: np.ndarray
         else:
             other_groups[r.group] = None
     for f, group in text_groups:
+        t0 = time.perf_counter()
         ix = ctx.field(f)
         d1, d2 = ix.doc_of_item[r1], ix.doc_of_item[r2]
         ok = np.flatnonzero((d1 >= 0) & (d2 >= 0))
@@ -135,12 +141,15 @@ def compute_chunk(ctx: _Context, rows: list[Row], r1: np.ndarray, r2: np.ndarray
             col = np.full(m, np.nan)
             col[ok] = np.asarray(vals)[inverse]
             out[name] = col
+        ctx.timed(group, t0)
     for group in other_groups:
+        t0 = time.perf_counter()
         if group == "embeddings":
             for space in ctx.vectors:
                 out.update(embedding_features(space, ctx.space(space), r1, r2, wanted))
         else:
             out.update(ctx.structured().features(group, r1, r2))
+        ctx.timed(group, t0)
     return out
 
 
@@ -176,6 +185,11 @@ class PairFeatureStream(Iterator[pa.Table]):
         self._ctx = _Context(items, vectors, workers)
         self._chunk_rows = chunk_rows
         self._offset = 0
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds spent so far per feature group (text groups include their index builds)."""
+        return dict(sorted(self._ctx.seconds.items(), key=lambda kv: -kv[1]))
 
     @property
     def specs(self):
