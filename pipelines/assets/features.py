@@ -103,15 +103,14 @@ def build(
             items=named,
         )
         started = time.perf_counter()
-        chunks = list(
-            compute(
-                items,
-                pairs,
-                vectors,
-                feature_set=pipeline.feature_set,
-                on_unknown="drop" if pipeline.drop_unknown_pairs else "error",
-            )
+        stream = compute(
+            items,
+            pairs,
+            vectors,
+            feature_set=pipeline.feature_set,
+            on_unknown="drop" if pipeline.drop_unknown_pairs else "error",
         )
+        chunks = list(stream)
         spaces = tuple(sorted(vectors))
         schema = pair_feature_schema(pipeline.feature_set, spaces)
         table = pa.concat_tables(chunks) if chunks else schema.empty_table()
@@ -143,6 +142,9 @@ def build(
                 "version": version,
                 "seconds": round(seconds, 2),
                 "pairs_per_s": round(rows / max(seconds, 1e-9)),
+                "seconds_by_feature_group": dg.MetadataValue.json(
+                    {g: round(t, 2) for g, t in stream.timings.items()}
+                ),
                 "embedding_spaces": dg.MetadataValue.json(sorted(vectors)),
                 "path": written.path,
                 "preview": preview(frame, ["item_id_1", "item_id_2", "label", *numeric[:6]]),
