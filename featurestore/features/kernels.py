@@ -76,16 +76,21 @@ def _n_grams(length, nmax):
 def char_df_table(cps, starts, lo, hi, shard, n_shards):
     """Exact document frequency of every n-gram of orders lo..hi whose shard is ``shard``.
 
-    Returns (keys, df) of an open-addressing table (key 0 = empty slot). Run one call per shard in
-    separate threads (the function releases the GIL) and merge with ``merge_tables``.
+    Returns (keys, df) of an open-addressing table (key 0 = empty slot). Run one call per shard
+    (``n_shards`` 1 or 2) in separate threads (the function releases the GIL) and merge with
+    ``merge_tables``. A slot is two words, the key and (df << 32 | last document + 1), so an
+    insert touches one cache line.
     """
-    cap, shift = _capacity_for(1 << 16)
-    keys = np.zeros(cap, np.uint64)
-    df = np.zeros(cap, np.int32)
-    last = np.full(cap, -1, np.int64)
+    bits = 20
+    cap = 1 << bits
+    shift = np.uint64(64 - bits)
+    tab = np.zeros((cap, 2), np.uint64)
     used = 0
+    one = np.uint64(1)
+    low32 = np.uint64(0xFFFFFFFF)
     for d in range(len(starts) - 1):
         s, e = starts[d], starts[d + 1]
+        mark = np.uint64(d + 1)
         for i in range(s, e):
             h = _FNV_OFFSET
             for n in range(1, hi + 1):
@@ -95,33 +100,34 @@ def char_df_table(cps, starts, lo, hi, shard, n_shards):
                 if n < lo:
                     continue
                 key = _tag(h, n)
-                if (key * _FIB) >> np.uint64(63) != np.uint64(shard) and n_shards == 2:
+                if n_shards == 2 and (key * _FIB) >> np.uint64(63) != np.uint64(shard):
                     continue
+                mask = np.uint64(cap - 1)
                 j = _slot(key, shift)
-                while keys[j] != _EMPTY and keys[j] != key:
-                    j = (j + np.uint64(1)) & np.uint64(cap - 1)
-                if keys[j] == _EMPTY:
-                    keys[j] = key
-                    df[j] = 1
-                    last[j] = d
+                while tab[j, 0] != _EMPTY and tab[j, 0] != key:
+                    j = (j + one) & mask
+                if tab[j, 0] == _EMPTY:
+                    tab[j, 0] = key
+                    tab[j, 1] = (one << np.uint64(32)) | mark
                     used += 1
                     if 2 * used > cap:  # grow and rehash
-                        cap, shift = _capacity_for(used)
-                        nk = np.zeros(cap, np.uint64)
-                        nd = np.zeros(cap, np.int32)
-                        nl = np.full(cap, -1, np.int64)
-                        for k in range(len(keys)):
-                            if keys[k] != _EMPTY:
-                                t = _slot(keys[k], shift)
-                                while nk[t] != _EMPTY:
-                                    t = (t + np.uint64(1)) & np.uint64(cap - 1)
-                                nk[t] = keys[k]
-                                nd[t] = df[k]
-                                nl[t] = last[k]
-                        keys, df, last = nk, nd, nl
-                elif last[j] != d:
-                    df[j] += 1
-                    last[j] = d
+                        bits += 1
+                        cap = 1 << bits
+                        shift = np.uint64(64 - bits)
+                        mask = np.uint64(cap - 1)
+                        grown = np.zeros((cap, 2), np.uint64)
+                        for k in range(len(tab)):
+                            if tab[k, 0] != _EMPTY:
+                                t = _slot(tab[k, 0], shift)
+                                while grown[t, 0] != _EMPTY:
+                                    t = (t + one) & mask
+                                grown[t, 0] = tab[k, 0]
+                                grown[t, 1] = tab[k, 1]
+                        tab = grown
+                elif (tab[j, 1] & low32) != mark:
+                    tab[j, 1] = (((tab[j, 1] >> np.uint64(32)) + one) << np.uint64(32)) | mark
+    keys = tab[:, 0].copy()
+    df = (tab[:, 1] >> np.uint64(32)).astype(np.int32)
     return keys, df
 
 
