@@ -172,11 +172,8 @@ def lengths(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
 
 
 def antiwords(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
-    ng = ix.word_ngrams
-    idf = ix.word_idf
-    total = ng.binary @ idf  # per document: idf mass of its distinct words
-    b = ng.binary
-    both = pair_dot(b, _with_data(b, idf[b.indices]), d1, d2)
+    total, binary, weighted = ix.antiword_weights
+    both = pair_dot(binary, weighted, d1, d2)  # idf mass of the words both texts have
     anti_a = total[d1] - both
     anti_b = total[d2] - both
     # float rounding could leave -1e-16 for identical word sets
@@ -188,10 +185,3 @@ def antiwords(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
         f"{f}_antiwords_share_a": _div(anti_a, total[d1]),
         f"{f}_antiwords_share_b": _div(anti_b, total[d2]),
     }
-
-
-def _with_data(m, data: np.ndarray):
-    """``m``'s sparsity pattern with other values."""
-    out = m.copy()
-    out.data = data
-    return out
