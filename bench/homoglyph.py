@@ -29,6 +29,7 @@ import random
 import sys
 import tempfile
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -99,6 +100,37 @@ def corrupt(sentence: str, rate: float, cls: str, rng: random.Random) -> tuple[s
     return "".join(out), flags
 
 
+def split_sentences(sentences: list[str], part: str) -> list[str]:
+    """The ``tune`` or ``test`` half of ``sentences``: a fixed hash of the text decides, so the
+    halves are disjoint and stable whatever ``--max-sentences`` or the seed (``all``: both)."""
+    if part == "all":
+        return sentences
+    want = 0 if part == "tune" else 1
+    return [s for s in sentences if zlib.crc32(s.encode("utf-8")) % 2 == want]
+
+
+def substitution_classes(orig: str, bad: str) -> str:
+    """Which substitution classes turned ``orig`` into ``bad`` (for the error report)."""
+    found: set[str] = set()
+    sm = difflib.SequenceMatcher(a=orig, b=bad, autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        meant, written = orig[i1:i2], bad[j1:j2]
+        table = TO_CYR if any(is_cyrillic(c) for c in orig) else TO_LAT
+        hit = [c for m, c in table.get(written, ()) if m == meant]
+        if not hit and len(meant) == len(written):  # several one-letter swaps side by side
+            hit = [
+                c
+                for w, m in zip(written, meant, strict=True)
+                for mm, c in table.get(w, ())
+                if mm == m
+            ]
+        found.update(hit or ["?"])
+    lang = "ru" if any(is_cyrillic(c) for c in orig) else "en"
+    return f"{lang}:{'+'.join(sorted(found))}"
+
+
 # ---------------------------------------------------------------- baselines
 def _first(table: dict, ch: str) -> str | None:
     opts = table.get(ch)
@@ -131,20 +163,30 @@ def skeleton_fold(text: str) -> str:
 
 
 # ---------------------------------------------------------------- scoring
-def score(originals: list[str], outputs: list[str], flags: list[list[bool]]) -> dict[str, float]:
-    """Word accuracy (all / corrupted words) and the wrongly-changed-clean-word rate."""
+def score(
+    originals: list[str],
+    outputs: list[str],
+    flags: list[list[bool]],
+    corrupted: list[str] | None = None,
+    errors: list[tuple[bool, str, str, str]] | None = None,
+) -> dict[str, float]:
+    """Word accuracy (all / corrupted words) and the wrongly-changed-clean-word rate. With
+    ``corrupted`` and ``errors``, every wrong word is appended to ``errors`` as (was corrupted,
+    original, corrupted form, output)."""
     total = correct = bad_total = bad_ok = clean_total = clean_changed = 0
-    for orig, out, fl in zip(originals, outputs, flags, strict=True):
+    for k, (orig, out, fl) in enumerate(zip(originals, outputs, flags, strict=True)):
         a = [p for p in word_pieces(orig) if p[0].isalnum()]
         b = [p for p in word_pieces(out) if p[0].isalnum()]
         if len(a) == len(b):  # the usual case: compare word by word
             ok = [x == y for x, y in zip(a, b, strict=True)]
+            got = b
         else:  # a word was split (or merged): align, unmatched words count as wrong
             ok = [False] * len(a)
             for blk in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
                 for i in range(blk.a, blk.a + blk.size):
                     ok[i] = True
-        for good, was_bad in zip(ok, fl, strict=True):
+            got = ["<split/merged>"] * len(a)
+        for i, (good, was_bad) in enumerate(zip(ok, fl, strict=True)):
             total += 1
             correct += good
             if was_bad:
@@ -153,12 +195,36 @@ def score(originals: list[str], outputs: list[str], flags: list[list[bool]]) -> 
             else:
                 clean_total += 1
                 clean_changed += not good
+            if not good and errors is not None and corrupted is not None:
+                c = [p for p in word_pieces(corrupted[k]) if p[0].isalnum()]
+                errors.append((was_bad, a[i], c[i] if len(c) == len(a) else "?", got[i]))
     return {
         "acc": correct / max(total, 1),
         "acc_corrupted": bad_ok / max(bad_total, 1),
         "clean_changed": clean_changed / max(clean_total, 1),
         "words": total,
     }
+
+
+def print_errors(errors: list[tuple[bool, str, str, str]], top: int) -> None:
+    """Confusion of the remaining errors: by substitution class and language, then examples."""
+    kinds: Counter[str] = Counter()
+    for was_bad, orig, bad, out in errors:
+        if not was_bad:
+            kinds["clean word changed"] += 1
+        elif out == "<split/merged>":
+            kinds[f"{substitution_classes(orig, bad)} split"] += 1
+        elif out == bad:
+            kinds[f"{substitution_classes(orig, bad)} left as written"] += 1
+        else:
+            kinds[f"{substitution_classes(orig, bad)} misread"] += 1
+    print(f"  errors: {len(errors)}")
+    for kind, n in kinds.most_common():
+        print(f"    {n:>5}  {kind}")
+    words = Counter((was_bad, orig, bad, out) for was_bad, orig, bad, out in errors)
+    print(f"  most frequent wrong words (corrupted?, original, as corrupted, output), top {top}:")
+    for (was_bad, orig, bad, out), n in words.most_common(top):
+        print(f"    {n:>4}  {'C' if was_bad else '-'}  {orig!r:<18} {bad!r:<18} -> {out!r}")
 
 
 # ---------------------------------------------------------------- data
@@ -212,6 +278,19 @@ def main(argv: list[str] | None = None) -> int:
         help="speed corpus: corrupted variants per sentence (0: every occurrence corrupted anew)",
     )
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--split",
+        choices=("test", "tune", "all"),
+        default="test",
+        help="sentences to score: the held-out half (default), the half constants are tuned on, "
+        "or both",
+    )
+    ap.add_argument(
+        "--errors",
+        type=int,
+        default=0,
+        help="print the error confusion of the repair at the highest rate, with this many examples",
+    )
     args = ap.parse_args(argv)
 
     shared = Path(args.shared)
@@ -219,7 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         shared = (ROOT / shared).resolve()
     sentences, word_counts, src = load_data(shared, args.max_sentences)
     sentences = [s for s in (normalize_text(s) for s in sentences) if s]
-    print(f"data: {src}: {len(sentences)} sentences, {len(word_counts)} word forms for the LM")
+    n_all = len(sentences)
+    sentences = split_sentences(sentences, args.split)
+    print(
+        f"data: {src}: {len(sentences)} of {n_all} sentences ({args.split} split), "
+        f"{len(word_counts)} word forms for the LM"
+    )
 
     tmp = tempfile.TemporaryDirectory()
     if args.lm:
@@ -237,8 +321,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'class':<7} {'rate':>5} | {'method':<16} {'acc':>8} {'acc(corr)':>9} {'clean chg':>9}"
     )
     print("\n" + header + "\n" + "-" * len(header))
+    rates = [float(r) for r in args.rates.split(",")]
     for cls in ("tr39", "beyond", "all"):
-        for rate in (float(r) for r in args.rates.split(",")):
+        for rate in rates:
             pairs = [corrupt(s, rate, cls, rng) for s in sentences]
             bad = [p[0] for p in pairs]
             flags = [p[1] for p in pairs]
@@ -255,7 +340,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{cls:<7} {rate:>5.2f} | {name:<16} {m['acc']:>8.2%} "
                     f"{m['acc_corrupted']:>9.2%} {m['clean_changed']:>9.3%}"
                 )
+            if args.errors and rate == max(rates):
+                errors: list[tuple[bool, str, str, str]] = []
+                score(sentences, repaired, flags, bad, errors)
+                print_errors(errors, args.errors)
             print()
+    if args.speed_words <= 0:
+        return 0
 
     # ------------------------------------------------------------ speed
     words_per = [sum(p[0].isalnum() for p in word_pieces(s)) for s in sentences]
