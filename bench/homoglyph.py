@@ -37,7 +37,7 @@ import polars as pl
 
 from textclean.confusables import TO_CYR, TO_LAT, is_cyrillic, is_latin
 from textclean.normalize import normalize_column, normalize_text
-from textclean.repair import HomoglyphRepairer, context_bucket, word_pieces
+from textclean.repair import HomoglyphRepairer, word_pieces
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -254,13 +254,12 @@ class WordByWord(HomoglyphRepairer):
     def lm(self, word: str) -> float:
         return float(self._score_fn(word.lower()))
 
-    def decide(self, word: str, ctx: int = 0):
-        return self._decide(word, ctx)[0]
+    def decide(self, word: str, ctx: int = 0, *, disguised: bool = False, start: bool = False):
+        start = start and "0" <= word[:1] <= "9"
+        return self._decide(word, ctx, disguised=disguised, start=start)[0]
 
     def repair_one(self, text: str) -> str:
-        text = normalize_text(text) or ""
-        ctx = context_bucket(text)
-        return "".join(self.decide(p, ctx).out if p[0].isalnum() else p for p in word_pieces(text))
+        return self.repair_words(text) or ""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ text) plus ``0``->``o``; the italic forms only exist in the Cyrillic direction.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 
 # (written, meant, class)
@@ -64,10 +65,30 @@ def _table(
     return {k: tuple(v) for k, v in out.items()}
 
 
+_STRESS_MARKS = "\u0301\u0300"  # combining acute and grave: Russian stress marks
+
+
+def _accented(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Latin letters with diacritics whose base letter is in ``pairs``: ``ó`` -> ``о`` + U+0301.
+
+    NFC composes a Latin look-alike followed by a combining mark (a Russian stress mark after a
+    disguised ``o``) into one precomposed Latin letter (``ó``), which would hide the disguise;
+    reading it back as the Cyrillic base plus the same mark undoes that. Only the stress marks
+    (acute, grave) are read this way: other diacritics are real Latin letters."""
+    base = dict(pairs)
+    out = []
+    for cp in range(0x00C0, 0x0250):
+        ch = chr(cp)
+        d = unicodedata.normalize("NFD", ch)
+        if len(d) == 2 and d[0] in base and d[1] in _STRESS_MARKS:
+            out.append((ch, unicodedata.normalize("NFC", base[d[0]] + d[1:])))
+    return out
+
+
 #: written -> ((meant, class), ...) for the Cyrillic reading.
 TO_CYR = _table(
     [
-        ("tr39", _CYR_PAIRS_TR39),
+        ("tr39", _CYR_PAIRS_TR39 + _accented(_CYR_PAIRS_TR39)),
         ("italic", _CYR_PAIRS_ITALIC),
         ("digit", _CYR_PAIRS_DIGIT),
         ("multi", _CYR_PAIRS_MULTI),

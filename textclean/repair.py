@@ -67,11 +67,30 @@ NEEDS_DECISION = (
     rf"[{_CYR_R}]{_W}*[{_LAT_R}0-9]|[{_LAT_R}0-9]{_W}*[{_CYR_R}]"
     rf"|(?:^|{_NW})[{_CYR_NONDEC}]+(?:$|{_NW})"
     rf"|(?:^|{_NW})[{_LAT_MAPPABLE}0-9]*[{_LAT_MAPPABLE}][{_LAT_MAPPABLE}0-9]*(?:$|{_NW})"
+    r"|(?:^|[^\p{L}\p{N}])[0346]+(?:$|[^\p{L}\p{N}])|\x01"
 )
 WORD_PATTERN = r"[\p{L}\p{N}]+"
+#: A word mixing Cyrillic and Latin letters, or with a look-alike digit inside Cyrillic letters:
+#: a text holding one "shows disguise" (``disguised`` in :meth:`HomoglyphRepairer.decide`).
+MIXED_WORD_PATTERN = (
+    rf"[{_CYR_R}]{_W}*[{_LAT_R}]|[{_LAT_R}]{_W}*[{_CYR_R}]|[{_CYR_R}][0346]+[{_CYR_R}]"
+)
+_re_mixed_word = re.compile(
+    "[\u0400-\u052f][^\\W_]*[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+    "|[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f][^\\W_]*[\u0400-\u052f]"
+    "|[\u0400-\u052f][0346]+[\u0400-\u052f]"
+)
+#: Where a sentence starts with a digit (text start, or after . ! ? ... and a space, quotes and
+#: brackets allowed): the column form marks it with ``START_MARK`` so that the decision of the
+#: chunk knows (``0н`` -> ``Он``). Normalised text holds no control characters, so the mark is free.
+SENTENCE_START_DIGIT = r"(^|[.!?\x{2026}][)\"']* [\"'(]*)([0-9])"
+START_MARK = "\x01"
+_re_sentence_start = re.compile(r"(?:^|[.!?\u2026][)\"']* [\"'(]*)$")
 #: A word holding a letter or digit of a script other than Cyrillic/Latin (counted as other_words).
 OTHER_WORD_PATTERN = rf"{_W}*[[\p{{L}}\p{{N}}]--[0-9{_CYR_R}{_LAT_R}]]{_W}*"
 _re_pieces = re.compile(r"[^\W_]+|[\W_]+")
+_re_runs = re.compile(r"[0-9]+|[^0-9 ]+")
+_re_marks = re.compile("[\u0300-\u036f]")
 
 STAT_COLUMNS = (
     "words",
@@ -121,6 +140,10 @@ class RepairConfig:
     ctx_weight: float = 2.0  # prior for the context's script, per unit of context strength
     clean_margin: float = 1.5  # a clean word changes only if the other reading wins by this
     caps_margin: float = 3.0  # ... and by this for all-caps tokens (often brands, PC, XL)
+    # The same two margins in a text that shows disguise (it has a word mixing scripts): there a
+    # clean-looking word is much more likely to be disguised too.
+    disguised_margin: float = 0.5
+    disguised_caps_margin: float = 1.5
     digit_margin: float = 1.0  # Cyrillic-with-digits tokens: reading must beat the split by this
     ambiguity_margin: float = 1.0
     subst_cost: float = 0.25  # every substituted character
@@ -129,6 +152,14 @@ class RepairConfig:
     )
     split_cost: float = 2.5  # each space inserted between glued parts
     number_score: float = -2.0  # LM-like score of a digits-only part
+    # Extra cost of digits kept as written right after letters: after an upper-case run (model
+    # codes: ГАЗ3110) or a short unit (м3, см2) ...
+    glued_digit_cost: float = 1.0
+    # ... and inside a lower-case word or after three or more lower-case letters (пр0руби, дубн0),
+    # where a digit is almost always a disguised letter.
+    glued_digit_lower_cost: float = 3.0
+    max_lookalike_number: int = 3  # digit-only tokens up to this long may read as a word (0 = о)
+    lookalike_number_score: float = -3.5  # ... and score this as a number (in disguised text)
     max_readings: int = 16
 
 
@@ -153,6 +184,74 @@ def context_bucket(text: str) -> int:
 _KINDS: dict[str, str] = {}
 #: Every character that appears in a confusables key, per reading script.
 _KEY_CHARS = {"C": set("".join(TO_CYR)), "L": set("".join(TO_LAT))}
+#: The TR39 pairs alone: the only readings a clean word gets in a text that shows no disguise.
+_TR39_TABLES = {
+    script: {k: v2 for k, v in table.items() if (v2 := tuple(mc for mc in v if mc[1] == "tr39"))}
+    for script, table in (("C", TO_CYR), ("L", TO_LAT))
+}
+#: Digits that look like a Cyrillic letter (0 = о, 3 = з, 6 = б, 4 = ч).
+_LOOKALIKE_DIGITS = frozenset(k for k in TO_CYR if k.isdigit())
+
+
+def _unique_readings(table: dict[str, tuple[tuple[str, str], ...]]) -> dict[str, str]:
+    """Single characters with exactly one reading that starts no multi-character rule."""
+    firsts = {k[0] for k in table if len(k) > 1}
+    return {
+        k: v[0][0]
+        for k, v in table.items()
+        if len(k) == 1 and len(v) == 1 and k not in firsts and not k.isdigit()
+    }
+
+
+_TO_CYR_FAST = _unique_readings(TO_CYR)
+_TO_LAT_FAST = _unique_readings(TO_LAT)
+
+
+def _cls(chars: Iterable[str]) -> str:
+    return "".join(f"\\x{{{ord(c):x}}}" for c in sorted(set(chars)))
+
+
+_ALNUM = r"\p{L}\p{N}"
+_CYR_W = rf"[{_CYR_R}&&[{_ALNUM}]]"
+_LAT_W = rf"[{_LAT_R}&&[{_ALNUM}]]"
+_CYR_NO_LAT = rf"[{_CYR_R}&&[{_ALNUM}]--[{_cls(k for k in TO_LAT if len(k) == 1)}]]"
+_LAT_NO_CYR = rf"[{_LAT_R}&&[{_ALNUM}]--[{_cls(''.join(TO_CYR))}]]"
+
+
+def _forced(own: str, only: str, fast: dict[str, str]) -> str:
+    """A chunk that is one word (punctuation around it allowed) made of ``own``-script letters
+    and letters with a single reading in that script, holding at least one of each kind and a
+    letter (``only``) that has no reading in the other script: such a word has exactly one
+    reading and nothing to weigh."""
+    b = f"[{_cls(fast)}]"
+    w = f"(?:{own}|{b})"
+    return rf"^[^{_ALNUM}]*{w}*(?:{only}{w}*{b}|{b}{w}*{only}){w}*[^{_ALNUM}]*$"
+
+
+#: One-word chunks decided without Python (see ``_forced``): read as Cyrillic / as Latin.
+FORCED_CYRILLIC = _forced(_CYR_W, _CYR_NO_LAT, _TO_CYR_FAST)
+FORCED_LATIN = _forced(_LAT_W, _LAT_NO_CYR, _TO_LAT_FAST)
+
+
+def _splittable() -> str:
+    """A cut that ``HomoglyphRepairer._split`` may make between a Cyrillic and a Latin run: both
+    runs at least two letters long and a case change at the cut, or both at least four long."""
+    c, lat = f"[{_CYR_R}]", f"[{_LAT_R}]"
+    cl, cu = f"[{_CYR_R}&&\\p{{Ll}}]", f"[{_CYR_R}&&\\p{{Lu}}]"
+    ll, lu = f"[{_LAT_R}&&\\p{{Ll}}]", f"[{_LAT_R}&&\\p{{Lu}}]"
+    return "|".join(
+        [
+            f"{c}{cl}{lu}{lat}",
+            f"{c}{cu}{ll}{lat}",
+            f"{lat}{ll}{cu}{c}",
+            f"{lat}{lu}{cl}{c}",
+            f"{c}{{4}}{lat}{{4}}",
+            f"{lat}{{4}}{c}{{4}}",
+        ]
+    )
+
+
+_SPLITTABLE = _splittable()
 
 
 def _kind(ch: str) -> str:
@@ -194,7 +293,8 @@ class HomoglyphRepairer:
         self._lm_cache: dict[str, float] = {}
         self._cache: dict[tuple[str, int], Decision] = {}
         self._fast_tables: dict[str, dict[str, tuple[str, float]]] = {}
-        self._chunk_cache: dict[tuple[str, int], tuple[str, int, int, int, int]] = {}
+        self._chunk_cache: dict[tuple[str, int, bool], tuple[str, int, int, int, int]] = {}
+        self._fast_decisions = 0
 
     @classmethod
     def from_arpa(
@@ -213,11 +313,12 @@ class HomoglyphRepairer:
 
     # ------------------------------------------------------------------ scoring helpers
     def lm(self, word: str) -> float:
-        """Cached LM log10 score of ``word`` lower-cased."""
+        """Cached LM log10 score of ``word`` lower-cased (stress marks left out)."""
         key = word.lower()
         s = self._lm_cache.get(key)
         if s is None:
-            s = self._lm_cache[key] = float(self._score_fn(key))
+            q = key if key.isalnum() else _re_marks.sub("", key)
+            s = self._lm_cache[key] = float(self._score_fn(q))
         return s
 
     def _prior(self, script: str, ctx: int, length: int = 1) -> float:
@@ -226,10 +327,14 @@ class HomoglyphRepairer:
         w = self.config.ctx_weight * ctx / 2.0 * min(1.0, 2.0 / max(length, 1))
         return w if script == "C" else -w
 
-    def readings(self, word: str, script: str) -> list[tuple[str, float]]:
+    def readings(
+        self, word: str, script: str, *, tr39_only: bool = False, start: bool = False
+    ) -> list[tuple[str, float]]:
         """All-``script`` readings of ``word`` (``"C"`` or ``"L"``) with their substitution cost,
-        cheapest first, at most ``config.max_readings``; empty if a character has no reading."""
-        fast = self._fast(script)
+        cheapest first, at most ``config.max_readings``; empty if a character has no reading.
+        ``tr39_only`` uses only the TR39 pairs; ``start`` (the word opens a sentence) lets a
+        leading digit read as a capital (``0н`` -> ``Он``)."""
+        fast = self._fast(script, tr39_only)
         keep = is_cyrillic if script == "C" else is_latin
         out, pen = [], 0.0
         for ch in word:  # fast path: every character has at most one reading
@@ -247,13 +352,19 @@ class HomoglyphRepairer:
             pen += hit[1]
         else:
             return [("".join(out), pen)]
-        return self._readings_dp(word, script)
+        return self._readings_dp(word, script, tr39_only, start)
 
-    def _fast(self, script: str) -> dict[str, tuple[str, float]]:
+    def _table(self, script: str, tr39_only: bool) -> dict[str, tuple[tuple[str, str], ...]]:
+        table = TO_CYR if script == "C" else TO_LAT
+        if not tr39_only:
+            return table
+        return _TR39_TABLES[script]
+
+    def _fast(self, script: str, tr39_only: bool = False) -> dict[str, tuple[str, float]]:
         """Characters with exactly one reading in ``script`` and no multi-character rule."""
-        cached = self._fast_tables.get(script)
+        cached = self._fast_tables.get((script, tr39_only))
         if cached is None:
-            table = TO_CYR if script == "C" else TO_LAT
+            table = self._table(script, tr39_only)
             firsts = {k[0] for k in table if len(k) > 1}
             cost = self.config.class_cost
             cached = {
@@ -261,15 +372,17 @@ class HomoglyphRepairer:
                 for k, v in table.items()
                 if len(k) == 1 and len(v) == 1 and k not in firsts and not k.isdigit()
             }
-            self._fast_tables[script] = cached
+            self._fast_tables[(script, tr39_only)] = cached
         return cached
 
-    def _readings_dp(self, word: str, script: str) -> list[tuple[str, float]]:
-        table = TO_CYR if script == "C" else TO_LAT
+    def _readings_dp(
+        self, word: str, script: str, tr39_only: bool = False, start: bool = False
+    ) -> list[tuple[str, float]]:
+        table = self._table(script, tr39_only)
         keep = is_cyrillic if script == "C" else is_latin
         cost = self.config.class_cost
         sub = self.config.subst_cost
-        cap = self.config.max_readings
+        limit = self.config.max_readings
         n = len(word)
         letters = [ch for ch in word if ch.isalpha()]
         upper = len(letters) >= 2 and all(ch.isupper() for ch in letters)
@@ -279,15 +392,18 @@ class HomoglyphRepairer:
             here = states[i]
             if not here:
                 continue
-            if len(here) > cap:
+            if len(here) > limit:
                 here.sort(key=lambda t: t[1])
-                del here[cap:]
+                del here[limit:]
             ch = word[i]
-            # a digit may stay a digit in a Latin reading (4gаmer -> 4gamer), never in Cyrillic
-            opts = [(ch, 0.0)] if keep(ch) or (script == "L" and "0" <= ch <= "9") else []
             found = table.get(ch, ())
-            if ch.isdigit():  # a digit takes the case of the word's letters (0 -> о or О)
-                found = tuple(mc for mc in found if mc[0].isupper() == upper) or found
+            # A digit may stay a digit in a Latin reading (4gаmer -> 4gamer); in a Cyrillic one
+            # only a digit with no Cyrillic look-alike (км2), so that 0 3 6 4 must be letters.
+            digit = "0" <= ch <= "9"
+            opts = [(ch, 0.0)] if keep(ch) or (digit and (script == "L" or not found)) else []
+            if digit:  # a digit takes the case of the word's letters (0 -> о or О) ...
+                cap = upper or (start and i == 0)  # ... or opens a sentence as a capital
+                found = tuple(mc for mc in found if mc[0].isupper() == cap) or found
             opts.extend((m, sub + cost[c]) for m, c in found)
             if opts:
                 nxt = states[i + 1]
@@ -305,26 +421,48 @@ class HomoglyphRepairer:
         for text, pen in states[n]:
             if text not in best or pen < best[text]:
                 best[text] = pen
-        return sorted(best.items(), key=lambda t: (t[1], t[0]))[:cap]
+        return sorted(best.items(), key=lambda t: (t[1], t[0]))[:limit]
 
     # ------------------------------------------------------------------ deciding one word
-    def decide(self, word: str, ctx: int = 0) -> Decision:
-        """Decide one word form in a text context bucket (-2..2); cached."""
-        key = (word, ctx)
+    def decide(
+        self, word: str, ctx: int = 0, *, disguised: bool = False, start: bool = False
+    ) -> Decision:
+        """Decide one word form in a text context: ``ctx`` the script bucket (-2..2, Latin ..
+        Cyrillic), ``disguised`` whether the text has a word mixing scripts, ``start`` whether
+        the word opens a sentence (only matters for a leading digit). Cached."""
+        start = start and "0" <= word[:1] <= "9"
+        key = (word, ctx, disguised, start)
         d = self._cache.get(key)
         if d is None:
-            d = self._cache[key] = self._decide(word, ctx)[0]
+            d = self._cache[key] = self._decide(word, ctx, disguised=disguised, start=start)[0]
         return d
 
     def _decide(
-        self, word: str, ctx: int, explain: bool = False
+        self,
+        word: str,
+        ctx: int,
+        explain: bool = False,
+        *,
+        disguised: bool = False,
+        start: bool = False,
     ) -> tuple[Decision, list[Candidate]]:
         cfg = self.config
         kinds = {_kind(ch) for ch in word}
         mixed = "C" in kinds and "L" in kinds
         if "O" in kinds:
             return Decision(word, self.lm(word), mixed=mixed, other=True), []
-        if "C" not in kinds and "L" not in kinds:
+        # A number - unless the text shows disguise, leans Cyrillic and this is a short run of
+        # look-alike digits (0 = о, 06 = об), which is then weighed like any other token.
+        if (
+            "C" not in kinds
+            and "L" not in kinds
+            and not (
+                disguised
+                and ctx >= 1
+                and len(word) <= cfg.max_lookalike_number
+                and all(ch in _LOOKALIKE_DIGITS for ch in word)
+            )
+        ):
             return Decision(word, cfg.number_score), []
         if "D" in kinds and "C" not in kinds and ctx < 1:
             # Latin letters with digits: brand and model tokens (iPhone15, A52, 4K) stay; in a
@@ -335,16 +473,19 @@ class HomoglyphRepairer:
         own = ("C" if "C" in kinds else "L") if clean else None
         if not clean and not mixed and "C" not in kinds:
             own = "L"  # Latin with digits in a Cyrillic context: only the Cyrillic reading
+        # A clean word in a text without disguise is only read through the TR39 pairs (TOBAP);
+        # italic, digit and multi-character readings need the text to show disguise.
+        tr39_only = clean and not disguised
         raw: list[tuple[str, str, float, float]] = []  # (text, how, cost, prior)
         for script in ("C", "L"):
             if script == own:
                 continue
             name = "cyrillic" if script == "C" else "latin"
             prior = self._prior(script, ctx, len(word))
-            for text, cost in self.readings(word, script):
+            for text, cost in self.readings(word, script, tr39_only=tr39_only, start=start):
                 if text != word:  # keeping every digit gives the word itself back
                     raw.append((text, name, cost, prior))
-        split = self._split(word, ctx)
+        split = self._split(word, ctx, disguised)
         if not explain and not raw:
             # Nothing to weigh: keep (or split glued digits); the LM is not needed.
             out = split.text if split is not None else word
@@ -356,6 +497,8 @@ class HomoglyphRepairer:
             cands.append(
                 Candidate(word, "as written", self.lm(word), 0.0, self._prior(own, ctx, len(word)))
             )
+        elif "C" not in kinds and "L" not in kinds:  # a short look-alike number (0, 06)
+            cands.append(Candidate(word, "as written", cfg.lookalike_number_score, 0.0, 0.0))
         elif not mixed and split is None:
             # Letters with digits (3л, м0локо, n0): as written, scored run by run.
             cands.append(Candidate(word, "as written", self._runs_score(word), 0.0, 0.0))
@@ -378,9 +521,9 @@ class HomoglyphRepairer:
         if not clean:
             margin = cfg.digit_margin
         elif len(word) >= 2 and word.isupper():
-            margin = cfg.caps_margin
+            margin = cfg.disguised_caps_margin if disguised else cfg.caps_margin
         else:
-            margin = cfg.clean_margin
+            margin = cfg.disguised_margin if disguised else cfg.clean_margin
         if best is not base and best.score - base.score >= margin:
             return Decision(best.text, best.score, True, False, False), cands
         rival = next((c for c in cands if c is not base and c.text != base.text), None)
@@ -392,18 +535,28 @@ class HomoglyphRepairer:
         return self._runs_score(text) if any("0" <= ch <= "9" for ch in text) else self.lm(text)
 
     def _runs_score(self, word: str) -> float:
-        """Score of a token read run by run (digit runs as numbers, letter runs by the LM)."""
-        total, prev_letter = 0.0, False
-        for run in re.findall(r"[0-9]+|[^0-9 ]+", word):
-            if run[0].isdigit():
-                # digits right after letters (сел0, Со4и) are rarer than a number before a unit
-                total += self.config.number_score - (1.0 if prev_letter else 0.0)
-            else:
+        """Score of a token read run by run (digit runs as numbers, letter runs by the LM).
+
+        Digits right after letters are rarer than a number before a unit: they cost
+        ``glued_digit_cost``, or ``glued_digit_lower_cost`` inside a lower-case word or after
+        three or more lower-case letters (сел0, пр0руби), where they are nearly always letters."""
+        cfg = self.config
+        runs = _re_runs.findall(word)
+        total = 0.0
+        for i, run in enumerate(runs):
+            if not run[0].isdigit():
                 total += self.lm(run)
-            prev_letter = not run[0].isdigit()
+                continue
+            total += cfg.number_score
+            if i == 0:
+                continue
+            before = runs[i - 1]
+            inside = i + 1 < len(runs) and before[-1].islower() and runs[i + 1][0].islower()
+            long_lower = len(before) >= 3 and before[-3:].islower()
+            total -= cfg.glued_digit_lower_cost if inside or long_lower else cfg.glued_digit_cost
         return total
 
-    def _split(self, word: str, ctx: int) -> Candidate | None:
+    def _split(self, word: str, ctx: int, disguised: bool = False) -> Candidate | None:
         """The glued-word reading: cut at script/digit boundaries between long enough runs."""
         runs: list[list] = []  # [kind, start, end]
         for i, ch in enumerate(word):
@@ -415,16 +568,19 @@ class HomoglyphRepairer:
         if len(runs) < 2:
             return None
         cuts = []
+        part_start = 0
         for a, b in zip(runs, runs[1:], strict=False):
             la, lb = a[2] - a[1], b[2] - b[1]
             if a[0] == "D" or b[0] == "D":
-                # only a number followed by a word (500мл); км2, Tele2, A52 stay whole
-                ok = a[0] == "D" and lb >= 2
+                # only a whole number followed by a word (500мл); км2, Tele2, A52 and the
+                # В0 of В0лoгда stay whole
+                ok = a[0] == "D" and a[1] == part_start and lb >= 2
             else:
                 case_change = word[a[2] - 1].islower() != word[b[1]].islower()
                 ok = la >= 2 and lb >= 2 and (case_change or (la >= 4 and lb >= 4))
             if ok:
                 cuts.append(a[2])
+                part_start = a[2]
         if not cuts:
             return None
         bounds = [0, *cuts, len(word)]
@@ -432,7 +588,7 @@ class HomoglyphRepairer:
         cfg = self.config
         texts, total = [], -cfg.split_cost * (len(parts) - 1)
         for p in parts:
-            d = self.decide(p, ctx)
+            d = self.decide(p, ctx, disguised=disguised)
             texts.append(d.out)
             total += d.score if not math.isnan(d.score) else self._runs_score(d.out)
         return Candidate(" ".join(texts), "split", total, 0.0, 0.0)
@@ -459,25 +615,23 @@ class HomoglyphRepairer:
         # Normalised text has single spaces: its space-separated chunks are decided (once per
         # distinct chunk and context) only when they may hold a broken word.
         frame = pl.DataFrame({"text": text}).with_row_index("row")
-        frame = frame.with_columns(context_bucket_expr(pl.col("text")).alias("ctx"))
-        chunks = frame.select("row", "ctx", pl.col("text").str.split(" ").alias("chunk")).explode(
+        frame = frame.with_columns(
+            context_bucket_expr(pl.col("text")).alias("ctx"),
+            pl.col("text").str.contains(MIXED_WORD_PATTERN).fill_null(False).alias("dis"),
+        )
+        marked = pl.col("text").str.replace_all(SENTENCE_START_DIGIT, f"${{1}}{START_MARK}${{2}}")
+        chunks = frame.select("row", "ctx", "dis", marked.str.split(" ").alias("chunk")).explode(
             "chunk"
         )
         todo = (
             chunks.filter(pl.col("chunk").str.contains(NEEDS_DECISION))
-            .select("chunk", "ctx")
+            .select("chunk", "ctx", "dis")
             .unique()
         )
-        decided = [self.decide_chunk(c, x) for c, x in todo.iter_rows()]
+        table = self._decide_table(todo)
         cols = ("out", "mixed", "repaired", "ambiguous", "broken")
-        table = pl.DataFrame(
-            {"chunk": todo["chunk"], "ctx": todo["ctx"]}
-            | {name: [d[i] for d in decided] for i, name in enumerate(cols)},
-            schema={"chunk": pl.String, "ctx": pl.Int8, "out": pl.String}
-            | dict.fromkeys(cols[1:], pl.Int32),
-        )
         agg = (
-            chunks.join(table, on=["chunk", "ctx"], how="left", maintain_order="left")
+            chunks.join(table, on=["chunk", "ctx", "dis"], how="left", maintain_order="left")
             .group_by("row", maintain_order=True)
             .agg(
                 pl.coalesce("out", "chunk").str.join(" ").alias("out"),
@@ -518,19 +672,68 @@ class HomoglyphRepairer:
             stat("other_words"),
         )
 
-    def decide_chunk(self, chunk: str, ctx: int) -> tuple[str, int, int, int, int]:
+    def _decide_table(self, todo: pl.DataFrame) -> pl.DataFrame:
+        """Decisions for distinct (chunk, ctx, dis) rows: ``out`` and the four counts.
+
+        Chunks that are one mixed word with a single possible reading (see ``FORCED_CYRILLIC``
+        and ``FORCED_LATIN``) are decided by polars string operations; the rest in Python, one
+        :meth:`decide_chunk` call each."""
+        cols = ("out", "mixed", "repaired", "ambiguous", "broken")
+        schema = {"chunk": pl.String, "ctx": pl.Int8, "dis": pl.Boolean, "out": pl.String}
+        schema |= dict.fromkeys(cols[1:], pl.Int32)
+        chunk = pl.col("chunk")
+        whole = ~chunk.str.contains(_SPLITTABLE)
+        forced_c = whole & chunk.str.contains(FORCED_CYRILLIC)
+        forced_l = whole & ~forced_c & chunk.str.contains(FORCED_LATIN)
+        todo = todo.with_columns(forced_c.alias("fc"), forced_l.alias("fl"))
+        fast = todo.filter(pl.col("fc") | pl.col("fl"))
+        self._fast_decisions += fast.height
+        one = pl.lit(1, pl.Int32)
+        fast = fast.select(
+            "chunk",
+            "ctx",
+            "dis",
+            pl.when(pl.col("fc"))
+            .then(chunk.str.replace_many(_TO_CYR_FAST))
+            .otherwise(chunk.str.replace_many(_TO_LAT_FAST))
+            .alias("out"),
+            one.alias("mixed"),
+            one.alias("repaired"),
+            pl.lit(0, pl.Int32).alias("ambiguous"),
+            one.alias("broken"),
+        )
+        slow = todo.filter(~(pl.col("fc") | pl.col("fl")))
+        decided = [
+            self.decide_chunk(c, x, d) for c, x, d in slow.select("chunk", "ctx", "dis").iter_rows()
+        ]
+        slow_table = pl.DataFrame(
+            {"chunk": slow["chunk"], "ctx": slow["ctx"], "dis": slow["dis"]}
+            | {name: [d[i] for d in decided] for i, name in enumerate(cols)},
+            schema=schema,
+        )
+        return pl.concat([fast.cast(schema), slow_table])
+
+    def decide_chunk(
+        self, chunk: str, ctx: int, disguised: bool = False
+    ) -> tuple[str, int, int, int, int]:
         """Decide every word of one space-free chunk: (output, mixed, repaired, ambiguous,
-        broken) counts. Cached per (chunk, context)."""
-        key = (chunk, ctx)
+        broken) counts. Cached per (chunk, context). A ``START_MARK`` in the chunk says that
+        the next word opens a sentence; it is dropped from the output."""
+        key = (chunk, ctx, disguised)
         hit = self._chunk_cache.get(key)
         if hit is not None:
             return hit
         out, mixed, rep, amb, broken = [], 0, 0, 0, 0
+        start = False
         for piece in _re_pieces.findall(chunk):
             if not piece[0].isalnum():
+                if START_MARK in piece:
+                    start = True
+                    piece = piece.replace(START_MARK, "")
                 out.append(piece)
                 continue
-            d = self.decide(piece, ctx)
+            d = self.decide(piece, ctx, disguised=disguised, start=start)
+            start = False
             out.append(d.out)
             mixed += d.mixed
             rep += d.changed
@@ -549,14 +752,17 @@ class HomoglyphRepairer:
 
         if self.normalize:
             s = normalize_text(s) or ""
-        ctx = context_bucket(s)
+        ctx, dis = context_bucket(s), text_disguised(s)
         lines = []
-        for w in re.findall(r"[^\W_]+", s):
-            d, cands = self._decide(w, ctx, explain=True)
+        for w, start in _words_with_starts(s):
+            d, cands = self._decide(w, ctx, explain=True, disguised=dis, start=start)
             if not (d.changed or d.ambiguous or d.mixed):
                 continue
-            flags = ",".join(n for n, v in (("mixed", d.mixed), ("ambiguous", d.ambiguous)) if v)
-            lines.append(f"{w} -> {d.out}  [context {ctx:+d}{', ' + flags if flags else ''}]")
+            flags = [n for n, v in (("mixed", d.mixed), ("ambiguous", d.ambiguous)) if v]
+            if dis:
+                flags.insert(0, "text disguised")
+            tail = ", ".join([f"context {ctx:+d}", *flags])
+            lines.append(f"{w} -> {d.out}  [{tail}]")
             for c in cands:
                 mark = "*" if c.text == d.out else " "
                 lines.append(
@@ -565,9 +771,53 @@ class HomoglyphRepairer:
                 )
         return lines
 
+    def repair_words(self, s: str | None) -> str | None:
+        """Reference form of the repair: word by word in Python, no chunk table (the bench's
+        word-by-word baseline; ``repair_column`` must give the same text)."""
+        if s is None:
+            return None
+        from textclean.normalize import normalize_text
+
+        if self.normalize:
+            s = normalize_text(s) or ""
+        ctx, dis = context_bucket(s), text_disguised(s)
+        out, pos = [], 0
+        for m in _re_word.finditer(s):
+            w = m.group()
+            start = "0" <= w[0] <= "9" and _opens_sentence(s, m.start())
+            out.append(s[pos : m.start()])
+            out.append(self.decide(w, ctx, disguised=dis, start=start).out)
+            pos = m.end()
+        out.append(s[pos:])
+        return "".join(out)
+
     def cache_info(self) -> dict[str, int]:
-        """Sizes of the per-run caches (distinct decisions and distinct LM queries)."""
-        return {"decisions": len(self._cache), "lm_queries": len(self._lm_cache)}
+        """Sizes of the per-run caches (distinct decisions made in Python, distinct LM queries)
+        and the number of distinct chunks decided by polars string operations."""
+        return {
+            "decisions": len(self._cache),
+            "fast_decisions": self._fast_decisions,
+            "lm_queries": len(self._lm_cache),
+        }
+
+
+_re_word = re.compile(r"[^\W_]+")
+
+
+def text_disguised(text: str) -> bool:
+    """Python form of the column's ``dis`` flag: the text has a word mixing scripts."""
+    return _re_mixed_word.search(text) is not None
+
+
+def _opens_sentence(text: str, pos: int) -> bool:
+    """Whether the word at ``pos`` opens a sentence (as ``SENTENCE_START_DIGIT`` marks it)."""
+    return _re_sentence_start.search(text, max(0, pos - 64), pos) is not None
+
+
+def _words_with_starts(text: str) -> Iterable[tuple[str, bool]]:
+    for m in _re_word.finditer(text):
+        w = m.group()
+        yield w, "0" <= w[0] <= "9" and _opens_sentence(text, m.start())
 
 
 def word_pieces(text: str) -> Iterable[str]:
