@@ -10,8 +10,13 @@ read-only. Writers therefore open the file only for the brief catalog update, re
 read-only, and both retry with exponential back-off when the file is locked (``connect``). A process
 that died holding the file releases its OS lock with it, so a retry then succeeds.
 
-For an object-store root the catalog file cannot be opened in place: it is downloaded to a local
-cache file, updated there and uploaded back with one PUT (last writer wins; see docs/store.md).
+For an object-store root the catalog file cannot be opened in place: writers download it to a
+local cache file, update it there and upload it back with one PUT. Two writers updating it at the
+same moment: the last upload wins, so a registry or run-log row of the other can be missing from
+the DuckDB tables (never from the parquet mirrors; ``FeatureStore.rebuild_catalog`` restores it).
+Object stores have no symlinks, so their views name the current generation's files explicitly
+(``scan_sql``); readers therefore get a private copy of the catalog with the views re-derived from
+the store as it is at that moment, and never depend on views a writer uploaded earlier.
 """
 
 from __future__ import annotations
@@ -191,9 +196,22 @@ class Catalog:
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection to the catalog (object store: to a fresh local copy of it)."""
+        """A read-only connection to the catalog (object store: a private copy, views re-derived)."""
         if not self.local:
-            self._download()
+            with tempfile.TemporaryDirectory(prefix="cardfeatures-catalog-") as tmp:
+                path = os.path.join(tmp, CATALOG_FILE)
+                fs, fs_path = storage.filesystem(self.remote_path)
+                if fs.exists(fs_path):
+                    fs.get(fs_path, path)
+                con = duckdb.connect(path)
+                try:
+                    self._prepare(con)
+                    con.execute(_DDL)
+                    _replace_views(con, build_view_sql(self.root, discover_tables(self.root)))
+                    yield con
+                finally:
+                    con.close()
+            return
         if not os.path.exists(self.path):
             self.ensure()
         with connect(self.path, read_only=True, timeout=self.lock_timeout) as con:
@@ -263,23 +281,28 @@ class Catalog:
         """Drop every view and re-create them from ``layouts``; returns the view names."""
         statements = build_view_sql(self.root, layouts)
         with self.writer() as con:
-            existing = [
-                r[0]
-                for r in con.execute(
-                    "SELECT view_name FROM duckdb_views() WHERE NOT internal "
-                    "AND database_name = current_database()"
-                ).fetchall()
-            ]
-            for name in existing:
-                con.execute(f"DROP VIEW IF EXISTS {quote(name)}")
-            for name, sql in statements.items():
-                try:
-                    con.execute(f"CREATE VIEW {quote(name)} AS {sql}")
-                except duckdb.Error as exc:
-                    raise CatalogError(
-                        f"cannot create view {name!r} over {self.root}: {exc}"
-                    ) from exc
+            _replace_views(con, statements, where=self.root)
         return list(statements)
+
+
+def _replace_views(
+    con: duckdb.DuckDBPyConnection, statements: dict[str, str], where: str = ""
+) -> None:
+    """Drop every view of ``con``'s database and create ``statements`` (name -> SELECT)."""
+    existing = [
+        r[0]
+        for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal "
+            "AND database_name = current_database()"
+        ).fetchall()
+    ]
+    for name in existing:
+        con.execute(f"DROP VIEW IF EXISTS {quote(name)}")
+    for name, sql in statements.items():
+        try:
+            con.execute(f"CREATE VIEW {quote(name)} AS {sql}")
+        except duckdb.Error as exc:
+            raise CatalogError(f"cannot create view {name!r} over {where}: {exc}") from exc
 
 
 # -- view SQL ----------------------------------------------------------------------------------
@@ -298,17 +321,33 @@ def view_name(*parts: str) -> str:
     return "__".join(re.sub(r"[^A-Za-z0-9_]+", "_", p) for p in parts)
 
 
-def scan_sql(root: str, table: str, fixed: dict[str, str], keys: tuple[str, ...]) -> str:
+def scan_sql(
+    root: str,
+    table: str,
+    fixed: dict[str, str],
+    keys: tuple[str, ...],
+    files: list[str] | None = None,
+) -> str:
     """``read_parquet`` over a table's files, the partitions in ``fixed`` pinned, others globbed.
 
-    Every path component is spelled ``key=value`` or ``key=*``: generation directories and temporary
-    files start with ``.`` and never match.
+    Local roots: every path component is spelled ``key=value`` or ``key=*``, so generation
+    directories and temporary files (names starting with ``.``) never match, and the partition
+    symlinks make the glob see one generation per partition. Object stores have no symlinks and a
+    glob would also match superseded parts, so there the view names ``files`` (the table's current
+    files from ``storage.list_parquet_files``) that match ``fixed``.
     """
-    parts = [f"{k}={fixed[k]}" if k in fixed else f"{k}=*" for k in keys]
-    pattern = storage.join(table_root(root, table), *parts, "*.parquet")
     types = ", ".join(f"{literal(k)}: {HIVE_TYPES.get(k, 'VARCHAR')}" for k in keys)
     hive = f", hive_partitioning = true, hive_types = {{{types}}}" if keys else ""
-    return f"SELECT * FROM read_parquet({literal(pattern)}{hive}, union_by_name = true)"
+    if storage.is_local(root):
+        parts = [f"{k}={fixed[k]}" if k in fixed else f"{k}=*" for k in keys]
+        source = literal(storage.join(table_root(root, table), *parts, "*.parquet"))
+    else:
+        if files is None:
+            files = storage.list_parquet_files(table_root(root, table))
+        wanted = {f"{k}={v}" for k, v in fixed.items()}
+        chosen = [f for f in files if wanted <= set(f.split("/"))]
+        source = "[" + ", ".join(literal(f) for f in chosen) + "]"
+    return f"SELECT * FROM read_parquet({source}{hive}, union_by_name = true)"
 
 
 def table_root(root: str, table: str) -> str:
@@ -330,14 +369,16 @@ def build_view_sql(root: str, layouts: list[TableLayout]) -> dict[str, str]:
     """View name -> SELECT for every table on disk, plus per-version and latest feature views."""
     fs, _ = storage.filesystem(root)
     views: dict[str, str] = {}
+    local = storage.is_local(root)
     for layout in layouts:
         table, keys = layout.name, layout.keys
+        files = None if local else storage.list_parquet_files(table_root(root, table))
         if table in FEATURE_TABLES and keys[:2] == ("feature_set", "version"):
             latest = []
             for feature_set, versions in list_feature_versions(root, table).items():
                 for version in versions:
                     views[view_name(table, feature_set, version)] = scan_sql(
-                        root, table, {"feature_set": feature_set, "version": version}, keys
+                        root, table, {"feature_set": feature_set, "version": version}, keys, files
                     )
                 newest = view_name(table, feature_set, versions[-1])
                 views[view_name(table, feature_set, "latest")] = f"SELECT * FROM {quote(newest)}"
@@ -350,7 +391,7 @@ def build_view_sql(root: str, layouts: list[TableLayout]) -> dict[str, str]:
             per_model = []
             for model in list_partition_values(storage.join(table_root(root, table)), "model"):
                 name = view_name(table, model)
-                views[name] = scan_sql(root, table, {"model": model}, keys)
+                views[name] = scan_sql(root, table, {"model": model}, keys, files)
                 per_model.append(name)
             if per_model:
                 # Models differ in vector size: the combined view shows vectors as plain lists.
@@ -359,7 +400,7 @@ def build_view_sql(root: str, layouts: list[TableLayout]) -> dict[str, str]:
                     for v in per_model
                 )
         else:
-            views[table] = scan_sql(root, table, {}, keys)
+            views[table] = scan_sql(root, table, {}, keys, files)
     del fs
     return views
 

@@ -4,12 +4,21 @@ Every parquet file is written so that a reader never sees half of it: on a local
 under a temporary name ending in ``.tmp`` (which no ``*.parquet`` glob matches) and renamed into place
 with ``os.replace``; on an object store a single PUT is already atomic, so the object is written
 directly under its final name.
+
+Object stores have no rename and no symlink, so a whole partition is switched with a pointer: the
+new parts go under a hidden generation prefix inside the partition (``snapshot=.../.g<time>-<id>/``)
+and then one small object, ``snapshot=.../_generation``, is PUT naming that prefix. A listing
+(``list_parquet_files``) reads the pointer first and lists the generation it names afterwards, so it
+sees one complete generation; parts directly in a partition that has a pointer are superseded and
+skipped. See ``FeatureStore.replace_partition``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -18,6 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 PARQUET_COMPRESSION = "zstd"
+#: Object-store partitions replaced as a whole: this object names the current generation prefix.
+GENERATION_POINTER = "_generation"
+GENERATION_RE = re.compile(r"^\.g\d+-[0-9a-f]{8}$")
 ROW_GROUP_ROWS = 128 * 1024
 
 
@@ -139,15 +151,70 @@ def list_parquet_files(directory: str) -> list[str]:
             )
         return sorted(found)
     fs, fs_path = filesystem(directory)
+    fs.invalidate_cache()  # s3fs caches listings; a reader must see the objects as they are now
     if not fs.exists(fs_path):
         return []
     protocol = directory.split("://", 1)[0]
-    files = sorted(
+    objects = fs.find(fs_path)
+    current = read_pointers(fs, [p for p in objects if p.rsplit("/", 1)[-1] == GENERATION_POINTER])
+    files = [
         p
-        for p in fs.find(fs_path)
-        if p.endswith(".parquet") and not any(c.startswith(".") for c in p.split("/"))
-    )
-    return [f"{protocol}://{p}" for p in files]
+        for p in objects
+        if p.endswith(".parquet")
+        and not any(c.startswith(".") for c in p.split("/"))
+        and p.rsplit("/", 1)[0] not in current  # superseded by a generation
+    ]
+    for partition, generation in current.items():
+        # Listed after the pointer was read: the generation it names is complete by then.
+        prefix = f"{partition}/{generation}"
+        files += [
+            p
+            for p in fs.find(prefix)
+            if p.endswith(".parquet") and not p.rsplit("/", 1)[-1].startswith(".")
+        ]
+    return [f"{protocol}://{p}" for p in sorted(files)]
+
+
+def read_pointers(fs: fsspec.AbstractFileSystem, pointers: list[str]) -> dict[str, str]:
+    """Partition path -> current generation name, from ``_generation`` pointer objects.
+
+    A pointer deleted meanwhile (its partition vacuumed) is left out; one that does not hold a
+    generation name raises ``ValueError`` naming it.
+    """
+    if not pointers:
+        return {}
+    out = {}
+    for path, data in fs.cat(pointers, on_error="omit").items():
+        generation = data.decode("utf-8", "replace").strip()
+        if not GENERATION_RE.match(generation):
+            raise ValueError(
+                f"{path}: generation pointer holds {generation[:60]!r}, expected a name like "
+                "'.g<nanoseconds>-<8 hex digits>'"
+            )
+        out[path.rsplit("/", 1)[0]] = generation
+    return out
+
+
+def current_generation(partition: str) -> str | None:
+    """The generation an object-store partition's pointer names (None: no pointer)."""
+    fs, fs_path = filesystem(partition)
+    pointer = f"{fs_path.rstrip('/')}/{GENERATION_POINTER}"
+    fs.invalidate_cache()
+    if not fs.exists(pointer):
+        return None
+    return read_pointers(fs, [pointer]).get(fs_path.rstrip("/"))
+
+
+def new_generation_name() -> str:
+    return f".g{time.time_ns()}-{uuid.uuid4().hex[:8]}"
+
+
+def put_pointer(partition: str, generation: str) -> None:
+    """Switch an object-store partition to ``generation`` with one PUT (atomic on S3)."""
+    if not GENERATION_RE.match(generation):
+        raise ValueError(f"not a generation name: {generation!r}")
+    fs, fs_path = filesystem(partition)
+    fs.pipe_file(f"{fs_path.rstrip('/')}/{GENERATION_POINTER}", generation.encode())
 
 
 def _size_and_digest_local(path: str) -> tuple[int, str]:

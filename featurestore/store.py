@@ -18,9 +18,13 @@ generation directory beside it (``.snapshot=2024-01-01.g<time>-<id>``):
   every glob the store and its views use spells path components as ``key=value`` / ``key=*`` and
   ``*.parquet``, so hidden names never match. ``vacuum`` removes the leftovers.
 
-On an object store each PUT is atomic, so ``write`` is atomic per part file; ``replace_partition``
-there writes the new parts under their final names and then deletes parts that are no longer
-wanted, so a reader during that switch can see a mix (documented in docs/store.md).
+On an object store (no rename, no symlink) each PUT is atomic, so ``write`` is atomic per part
+file. ``replace_partition`` writes the new parts under a hidden generation prefix inside the
+partition (``snapshot=.../.g<time>-<id>/part-*.parquet``) and then PUTs one small pointer object,
+``snapshot=.../_generation``, naming it; listings read the pointer before listing the generation,
+so a reader sees the whole old or the whole new partition (``storage.list_parquet_files``). The
+catalog views over an object store name the current files explicitly, and ``sql`` re-derives them
+for every query. Superseded generations are kept for ``gc_grace_seconds`` after the switch.
 """
 
 from __future__ import annotations
@@ -140,6 +144,9 @@ class FeatureStore:
         t0 = time.perf_counter()
         directory = self.partition_path(table, partition)
         self._ensure_partition_dir(directory)
+        if not self.is_local:  # a partition switched by replace_partition: its current generation
+            generation = storage.current_generation(directory)
+            directory = storage.join(directory, generation) if generation else directory
         written = storage.write_parquet_atomic(
             storage.join(directory, f"{part}.parquet"), _to_arrow(data), schema=schema
         )
@@ -167,8 +174,10 @@ class FeatureStore:
     ) -> list[WrittenFile]:
         """Replace a whole partition with ``parts`` (named part-00000, part-00001, ...).
 
-        Local roots: the parts go to a new hidden generation directory and the partition symlink is
-        switched to it in one rename, so readers see the complete old or the complete new partition.
+        The parts go to a new hidden generation and readers are switched to it in one step: on a
+        local disk by renaming a new partition symlink over the old one, on an object store by one
+        PUT of the partition's ``_generation`` pointer. Readers see the complete old or the complete
+        new partition; a write that fails leaves the old one current.
         """
         started = cat.now_utc()
         t0 = time.perf_counter()
@@ -204,18 +213,23 @@ class FeatureStore:
             ]
             self._collect_generations(parent, leaf)
         else:
-            before = set(storage.list_parquet_files(directory))
-            for i, data in enumerate(parts):
-                written.append(
-                    storage.write_parquet_atomic(
-                        storage.join(directory, f"part-{i:05d}.parquet"),
-                        _to_arrow(data),
-                        schema=schema,
+            generation = storage.new_generation_name()
+            fs, fs_dir = storage.filesystem(directory)
+            try:
+                for i, data in enumerate(parts):
+                    written.append(
+                        storage.write_parquet_atomic(
+                            storage.join(directory, generation, f"part-{i:05d}.parquet"),
+                            _to_arrow(data),
+                            schema=schema,
+                        )
                     )
-                )
-            fs, _ = storage.filesystem(directory)
-            for stale in sorted(before - {w.path for w in written}):
-                fs.rm(storage.filesystem(stale)[1])
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    fs.rm(f"{fs_dir}/{generation}", recursive=True)
+                raise
+            storage.put_pointer(directory, generation)
+            self._collect_remote(directory, delete=True)
         if run_id is not None:
             self.log_run(
                 run_id=run_id,
@@ -249,8 +263,12 @@ class FeatureStore:
         grace = self.gc_grace_seconds if grace is None else grace
         current = os.path.join(parent, leaf)
         target = os.readlink(current) if os.path.islink(current) else None
+        # Every other generation was superseded at the latest when the link was last switched.
+        switched = os.lstat(current).st_mtime if target else 0.0
         removed = []
         now = time.time()
+        if now - switched < grace:
+            return removed
         for name in os.listdir(parent):
             if not name.startswith(f".{leaf}.g") or name == target:
                 continue
@@ -260,6 +278,43 @@ class FeatureStore:
                     shutil.rmtree(path, ignore_errors=True)
                     removed.append(path)
         return removed
+
+    def _collect_remote(self, partition: str, *, delete: bool) -> list[str]:
+        """Superseded generations and parts of one object-store partition, past the grace time.
+
+        Everything but the current generation was superseded at the latest when the pointer was
+        last PUT, so nothing goes before ``gc_grace_seconds`` after that (a reader may still be
+        reading it); a generation whose objects are younger than that may still be being written.
+        Returns the paths (deleted with ``delete``).
+        """
+        fs, fs_dir = storage.filesystem(partition)
+        fs_dir = fs_dir.rstrip("/")
+        fs.invalidate_cache()
+        pointer = f"{fs_dir}/{storage.GENERATION_POINTER}"
+        if not fs.exists(pointer):
+            return []
+        current = storage.read_pointers(fs, [pointer]).get(fs_dir)
+        now = time.time()
+        if now - _modified(fs, pointer) < self.gc_grace_seconds:
+            return []
+        protocol = partition.split("://", 1)[0]
+        stale = []
+        for entry in fs.ls(fs_dir, detail=False):
+            name = entry.rstrip("/").rsplit("/", 1)[-1]
+            if name == current or name == storage.GENERATION_POINTER:
+                continue
+            if storage.GENERATION_RE.match(name):
+                objects = fs.find(entry)
+            elif name.endswith(".parquet"):
+                objects = [entry]
+            else:
+                continue
+            if all(now - _modified(fs, o) >= self.gc_grace_seconds for o in objects):
+                stale.append(entry)
+        if delete:
+            for entry in stale:
+                fs.rm(entry, recursive=True)
+        return [f"{protocol}://{e}" for e in stale]
 
     # -- catalog -------------------------------------------------------------------------------
 
@@ -593,10 +648,14 @@ class FeatureStore:
         snapshot the row's values came from (null when the key has no features at that time).
         Rows keep the order of ``keys``; keys without features get nulls, never zeros.
 
-        Implemented as lazy polars joins over the feature set's files: snapshots after the latest
-        ``as_of`` are pruned before reading, matches are kept only where snapshot <= the row's
-        as_of, and the newest match per key row wins (measured faster than a DuckDB ASOF join here;
-        see bench/store.py).
+        How (measured in bench/store.py): the snapshot partitions at or before the newest
+        ``as_of`` are visited newest first, and each visit joins only the key rows that are still
+        without a match (and whose ``as_of`` admits that snapshot) to that snapshot's rows. A key
+        row therefore takes the newest admissible snapshot that holds it, and older partitions are
+        not read at all once every key row has its match. Each join runs on a 64-bit hash of the
+        key columns and then compares the keys themselves, so a hash collision costs one string
+        comparison and never a wrong match (one integer column joins much faster than two string
+        columns in polars).
         """
         pair_keys = {"item_id_1", "item_id_2"} <= set(keys.columns)
         if not pair_keys and "item_id" not in keys.columns:
@@ -618,51 +677,131 @@ class FeatureStore:
         newest = frame["__as_of"].max()
         snapshot_max = None if newest == date.max else newest.isoformat()
 
-        out = frame.lazy()
+        out = frame
         taken = set(keys.columns)
         for feature_set in feature_sets:
             table = self.feature_table_of(feature_set)
             resolved = self.resolve_version(table, feature_set, version)
             fixed = {"feature_set": feature_set, "version": resolved}
             files = self.files(table, fixed, snapshot_max=snapshot_max)
-            if not files:  # nothing at or before as_of: read one file's schema, keep no rows
-                files = self.files(table, fixed)[:1]
-            self.validate_files(files, feature_set, resolved)
+            # Nothing at or before as_of: one file still gives the feature columns (all null).
+            schema_files = files or self.files(table, fixed)[:1]
+            self.validate_files(schema_files, feature_set, resolved)
             table_keys = ["item_id_1", "item_id_2"] if table == "pair_features" else ["item_id"]
             if table == "pair_features" and not pair_keys:
                 raise ValueError(f"feature set {feature_set!r} is per pair but keys are items")
-            features = self._scan(files, table, None).drop("feature_set", "version", strict=False)
-            if snapshot_max is not None:
-                features = features.filter(pl.col("snapshot") <= date.fromisoformat(snapshot_max))
-            feature_cols = [
-                c for c in features.collect_schema().names() if c not in {*table_keys, "snapshot"}
-            ]
+            dtypes = self._feature_dtypes(schema_files, exclude={*table_keys, *fixed, "snapshot"})
+            partitions = sorted(
+                (
+                    (date.fromisoformat(values["snapshot"]), members)
+                    for values, members in self.pinned_partitions(table, files)
+                ),
+                key=lambda p: p[0],
+                reverse=True,
+            )
             sides = [("", table_keys)]
             if table == "item_features" and pair_keys:
                 sides = [("_1", ["item_id_1"]), ("_2", ["item_id_2"])]
+            cache: dict[date, pl.DataFrame] = {}
             for suffix, key_cols in sides:
                 names = {}
-                for col in feature_cols:
+                for col in dtypes:
                     name = f"{col}{suffix}"
                     names[col] = name if name not in taken else f"{name}__{feature_set}"
                     taken.add(names[col])
                 names["snapshot"] = f"{feature_set}__snapshot{suffix}"
-                right = features.rename(dict(zip(table_keys, key_cols, strict=True)))
-                # Every (key row, snapshot <= its as_of) match; keep the newest per key row.
-                matched = (
-                    out.select("__row", "__as_of", *key_cols)
-                    .join(right, on=key_cols, how="inner")
-                    .filter(pl.col("snapshot") <= pl.col("__as_of"))
-                    .sort("snapshot")
-                    .unique(subset="__row", keep="last")
-                    .select("__row", *[pl.col(c).alias(n) for c, n in names.items()])
+                probe = frame.select(
+                    "__row", "__as_of", *[pl.col(c).cast(pl.String) for c in key_cols]
                 )
-                out = out.join(matched, on="__row", how="left")
-        try:
-            result = out.sort("__row").drop("__row", "__as_of").collect()
-        except pl.exceptions.PolarsError as exc:
-            raise StoreDataError(f"training frame over {self.root} failed: {exc}") from exc
-        return result
+                try:
+                    key_map = dict(zip(key_cols, table_keys, strict=True))
+                    matched = self._newest_matches(
+                        probe, partitions, key_map, dtypes, cache if len(sides) > 1 else None
+                    )
+                except pl.exceptions.PolarsError as exc:
+                    raise StoreDataError(
+                        f"training frame over {self.root} ({feature_set}/{resolved}) failed: {exc}"
+                    ) from exc
+                out = out.join(matched.rename(names), on="__row", how="left", maintain_order="left")
+        return out.drop("__row", "__as_of")
+
+    def _feature_dtypes(self, files: list[str], exclude: set[str]) -> dict[str, pl.DataType]:
+        """Feature column -> polars dtype, from the footers of ``files`` (union, first seen wins)."""
+        dtypes: dict[str, pl.DataType] = {}
+        for path in files:
+            if self.is_local:
+                schema = pq.read_schema(path)
+            else:
+                fs, fs_path = storage.filesystem(path)
+                with fs.open(fs_path, "rb") as fh:
+                    schema = pq.read_schema(fh)
+            for name, dtype in pl.from_arrow(schema.empty_table()).schema.items():
+                if name not in exclude:
+                    dtypes.setdefault(name, dtype)
+        return dtypes
+
+    def _newest_matches(
+        self,
+        probe: pl.DataFrame,
+        partitions: list[tuple[date, list[str]]],
+        key_map: dict[str, str],
+        dtypes: dict[str, pl.DataType],
+        cache: dict[date, pl.DataFrame] | None,
+    ) -> pl.DataFrame:
+        """``__row``, the feature columns and ``snapshot`` of each probe row's newest admissible match.
+
+        ``probe`` has ``__row``, ``__as_of`` and the key columns (``key_map``: probe column ->
+        column in the files); ``partitions`` are (snapshot, files), newest first. Rows without a
+        match are absent from the result.
+        """
+        hashed = [f"__k{i}" for i in range(len(key_map))]
+        pending = probe.with_columns(_key_hash(list(key_map)).alias("__h"))
+        pieces = []
+        for snapshot, members in partitions:
+            if pending.is_empty():
+                break
+            candidates = pending.filter(pl.col("__as_of") >= snapshot)
+            if candidates.is_empty():
+                continue
+            data = cache.get(snapshot) if cache is not None else None
+            if data is None:
+                data = self._read_partition(members, [*key_map.values(), *dtypes])
+                data = data.rename(dict(zip(key_map.values(), hashed, strict=True)))
+                data = data.with_columns(pl.col(hashed).cast(pl.String))
+                data = data.with_columns(_key_hash(hashed).alias("__h"))
+                if cache is not None:
+                    cache[snapshot] = data
+            found = (
+                candidates.join(data, on="__h", how="inner")
+                .filter(
+                    pl.all_horizontal(
+                        pl.col(p) == pl.col(h) for p, h in zip(key_map, hashed, strict=True)
+                    )
+                )
+                .select("__row", *[c for c in dtypes if c in data.columns])
+            )
+            if found["__row"].n_unique() < found.height:  # a key twice in one snapshot
+                found = found.unique("__row", keep="first", maintain_order=True)
+            pieces.append(found.with_columns(pl.lit(snapshot, dtype=pl.Date).alias("snapshot")))
+            pending = pending.join(found.select("__row"), on="__row", how="anti")
+        empty = pl.DataFrame(schema={"__row": pl.UInt32, **dtypes, "snapshot": pl.Date})
+        return pl.concat([empty, *pieces], how="diagonal_relaxed")
+
+    def _read_partition(self, members: list[str], columns: list[str]) -> pl.DataFrame:
+        """The ``columns`` of one partition's files that they hold (a file may lack a feature)."""
+        if self.is_local:
+            scan = pl.scan_parquet(members, missing_columns="insert", extra_columns="ignore")
+            present = set(scan.collect_schema().names())
+            return scan.select([c for c in columns if c in present]).collect()
+        tables = []
+        for path in members:
+            fs, fs_path = storage.filesystem(path)
+            with fs.open(fs_path, "rb") as fh:
+                table = pq.read_table(fh)
+            tables.append(
+                pl.from_arrow(table.select([c for c in columns if c in table.column_names]))
+            )
+        return pl.concat(tables, how="diagonal_relaxed")
 
     # -- maintenance ---------------------------------------------------------------------------
 
@@ -676,9 +815,9 @@ class FeatureStore:
             base = cat.table_root(self.root, layout.name)
             by_partition: dict[str, list[str]] = {}
             for path in storage.list_parquet_files(base):
-                by_partition.setdefault(path[len(base) :].strip("/").rsplit("/", 1)[0], []).append(
-                    path
-                )
+                parts = path[len(base) :].strip("/").split("/")[:-1]  # without generation prefixes
+                label = "/".join(p for p in parts if not p.startswith("."))
+                by_partition.setdefault(label, []).append(path)
             for partition, files in sorted(by_partition.items()):
                 values = _hive_values(partition + "/x")
                 rows = size = 0
@@ -763,6 +902,15 @@ class FeatureStore:
                     )
         if self.is_local:
             doomed += self._stale_leftovers()
+        else:
+            fs, fs_root = storage.filesystem(self.root)
+            fs.invalidate_cache()
+            protocol = self.root.split("://", 1)[0]
+            for pointer in fs.find(fs_root):
+                if pointer.rsplit("/", 1)[-1] == storage.GENERATION_POINTER:
+                    partition = f"{protocol}://{pointer.rsplit('/', 1)[0]}"
+                    if not any(partition.startswith(f"{d}/") for d in doomed):
+                        doomed += self._collect_remote(partition, delete=False)
         if not dry_run:
             fs, _ = storage.filesystem(self.root)
             for path in doomed:
@@ -843,6 +991,11 @@ def _to_arrow(data: pa.Table | pl.DataFrame) -> pa.Table:
     raise TypeError(f"expected a pyarrow Table or polars DataFrame, got {type(data).__name__}")
 
 
+def _modified(fs, path: str) -> float:
+    """Last-modified time of an object-store object as a POSIX timestamp."""
+    return fs.modified(path).timestamp()
+
+
 def _generation_name(leaf: str) -> str:
     return f".{leaf}.g{time.time_ns()}-{uuid.uuid4().hex[:8]}"
 
@@ -870,6 +1023,14 @@ def _fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _key_hash(columns: list[str]) -> pl.Expr:
+    """A 64-bit hash of string key columns (per-column seeds, so (a, b) and (b, a) differ)."""
+    expr = pl.col(columns[0]).hash(1)
+    for i, column in enumerate(columns[1:], start=2):
+        expr = expr ^ pl.col(column).hash(i)
+    return expr
 
 
 def _hive_values(relative: str) -> dict[str, str]:
