@@ -938,9 +938,14 @@ class FeatureStore:
                 path = os.path.join(dirpath, name)
                 if not name.startswith(".") or name in referenced:
                     continue
-                if not (name.endswith(".tmp") or re.search(r"\.g\d+-[0-9a-f]{8}$", name)):
+                generation = re.fullmatch(r"\.(.+)\.g\d+-[0-9a-f]{8}", name)
+                if not (name.endswith(".tmp") or generation):
                     continue
-                if now - os.lstat(path).st_mtime >= self.gc_grace_seconds:
+                ages = [now - os.lstat(path).st_mtime]
+                link = os.path.join(dirpath, generation.group(1)) if generation else None
+                if link and os.path.islink(link):  # superseded when the link was last switched
+                    ages.append(now - os.lstat(link).st_mtime)
+                if min(ages) >= self.gc_grace_seconds:
                     stale.append(path)
             dirnames[:] = [d for d in dirnames if not d.startswith(".") or d in referenced]
         return sorted(stale)

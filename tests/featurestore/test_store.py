@@ -376,3 +376,46 @@ def test_info_and_vacuum_versions(tmp_path):
     assert "pair_features__core__v1" not in set(
         store.sql("select view_name from duckdb_views()")["view_name"]
     )
+
+
+def test_grace_time_counts_from_the_switch(tmp_path):
+    """An old generation superseded just now is kept for the grace time, however old it is."""
+    store = FeatureStore(str(tmp_path / "s"), gc_grace_seconds=600)
+    partition = {"feature_set": "core", "version": "v1", "snapshot": "2024-01-01"}
+    store.replace_partition("pair_features", [pairs_frame([1.0])], partition, PAIR_SCHEMA)
+    link = store.partition_path("pair_features", partition)
+    first = os.path.realpath(link)
+    os.utime(first, (time.time() - 3600, time.time() - 3600))  # written an hour ago
+    store.replace_partition("pair_features", [pairs_frame([2.0])], partition, PAIR_SCHEMA)
+    assert os.path.isdir(first) and store.vacuum(dry_run=True) == []
+    store.gc_grace_seconds = 0
+    assert store.vacuum(dry_run=True) == [first]
+
+
+def test_training_frame_hash_collisions_never_match_wrong_keys(pit_store, monkeypatch):
+    """Every key hashed alike: the join still compares the keys, so results stay exact."""
+    import featurestore.store as store_module
+
+    keys = pl.DataFrame({"item_id_1": ["b", "a", "x"], "item_id_2": ["d", "c", "c"]})
+    expected = pit_store.training_frame(keys, ["core", "price"], as_of="2024-02-15")
+    monkeypatch.setattr(store_module, "_key_hash", lambda columns: pl.lit(7, dtype=pl.UInt64))
+    out = pit_store.training_frame(keys, ["core", "price"], as_of="2024-02-15")
+    assert out.equals(expected)
+    assert out["sim"].to_list() == [20.0, 2.0, None]
+    assert out["price_log_1"].to_list() == [None, 2.0, None]
+    assert out["price_log_2"].to_list() == [None, -2.0, -2.0]
+
+
+def test_training_frame_duplicate_key_in_a_snapshot_gives_one_row(tmp_path):
+    store = FeatureStore(str(tmp_path / "s"))
+    dup = pl.DataFrame({"item_id_1": ["a", "a"], "item_id_2": ["c", "c"], "sim": [1.0, 1.0]})
+    pf(store, dup, "2024-01-01")
+    pf(store, pairs_frame([5.0]), "2024-02-01")  # a0-b0 only: a-c comes from January
+    keys = pl.DataFrame({"item_id_1": ["a", "a0"], "item_id_2": ["c", "b0"], "label": [1, 0]})
+    out = store.training_frame(keys, ["core"])
+    assert out["sim"].to_list() == [1.0, 5.0]
+    assert out["core__snapshot"].to_list() == [date(2024, 1, 1), date(2024, 2, 1)]
+    # Nothing at or before as_of: the feature columns are there, all null.
+    early = store.training_frame(keys, ["core"], as_of="2023-06-01")
+    assert early.columns == ["item_id_1", "item_id_2", "label", "sim", "core__snapshot"]
+    assert early["sim"].null_count() == 2
