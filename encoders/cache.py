@@ -49,6 +49,12 @@ def read_parquet(path: str, columns: list[str]) -> pa.Table:
     return pq.read_table(fs_path, columns=columns, filesystem=fs)
 
 
+def read_schema(path: str) -> pa.Schema:
+    """The Arrow schema of one parquet file, from its footer (no column data is read)."""
+    fs, fs_path = filesystem(path)
+    return pq.read_schema(fs_path, filesystem=fs)
+
+
 def vectors_of(column: pa.ChunkedArray | pa.Array, dim: int) -> np.ndarray:
     """A fixed-size-list embedding column as a float32 (n, dim) matrix."""
     if isinstance(column, pa.ChunkedArray):
@@ -93,14 +99,17 @@ class EmbeddingCache:
         for path in list_parquet_files(self.dir):
             if path in known:
                 continue
-            table = read_parquet(path, [self.hash_column, "embedding"])
-            emb_type = table.schema.field("embedding").type
+            # Only the hash column is read; the vectors stay on disk until ``get`` asks for them.
+            fs, fs_path = filesystem(path)
+            with pq.ParquetFile(fs_path, filesystem=fs) as parquet:
+                emb_type = parquet.schema_arrow.field("embedding").type
+                hashes = parquet.read(columns=[self.hash_column]).column(0)
             if getattr(emb_type, "list_size", None) != self.dim:
                 raise ValueError(
                     f"{path}: embedding column is {emb_type}, expected {self.dim}-dim vectors "
                     f"for model_key {self.model_key!r}"
                 )
-            self._append_index(path, table.column(self.hash_column).combine_chunks())
+            self._append_index(path, hashes.combine_chunks())
 
     def _append_index(self, path: str, hashes: pa.Array) -> None:
         file_id = len(self._files)

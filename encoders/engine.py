@@ -123,12 +123,12 @@ def load_vectors(
     root: str, kind: str, model_key: str, hashes: pa.Array | Sequence[str | None]
 ) -> np.ndarray:
     """float32 vectors aligned with ``hashes`` (NaN rows for null or uncached hashes)."""
-    from encoders.cache import cache_dir, list_parquet_files, read_parquet
+    from encoders.cache import cache_dir, list_parquet_files, read_schema
 
     files = list_parquet_files(cache_dir(root, kind, model_key))
     if not files:
         raise FileNotFoundError(f"no embedding cache at {cache_dir(root, kind, model_key)}")
-    dim = read_parquet(files[0], ["embedding"]).schema.field("embedding").type.list_size
+    dim = read_schema(files[0]).field("embedding").type.list_size  # footer only, no vectors
     return EmbeddingCache(root, kind, model_key, dim).get(hashes, missing="nan")
 
 
