@@ -13,6 +13,10 @@ Sensors chain the stages: ``landing_sensor`` starts stage 1 when raw parquet lan
 starts stage 3 when the last shard of a snapshot succeeds. The ``nightly_reembed`` schedule reruns
 stage 2 (embeddings through the cache, so only new or changed content is encoded) for the latest
 snapshot, and the same sensor then refreshes stage 3.
+
+In the UI, "Materialize all" over the asset graph for one snapshot needs none of this: it launches
+a Dagster asset backfill, and the daemon follows the partition mappings to make the same runs
+(stage 1, every shard of stage 2, stage 3), each once its upstream partitions are materialised.
 """
 
 import os
