@@ -56,7 +56,7 @@ def test_embedding_code_version_follows_model(pipeline_env, monkeypatch):
 
 def test_nightly_schedule_requests_every_shard_of_latest_snapshot(pipeline_env):
     defs = build_definitions(pipeline_env)
-    schedule = defs.get_schedule_def("nightly_reembed_schedule")
+    schedule = defs.resolve_schedule_def("nightly_reembed_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Europe/Moscow"
     when = datetime(2026, 11, 5, 2, 0, tzinfo=ZoneInfo("Europe/Moscow"))
@@ -75,7 +75,7 @@ def test_nightly_schedule_requests_every_shard_of_latest_snapshot(pipeline_env):
 
 def test_landing_sensor_requests_ready_snapshots_only(pipeline_env, tmp_path):
     defs = build_definitions(pipeline_env)
-    sensor = defs.get_sensor_def("landing_sensor")
+    sensor = defs.resolve_sensor_def("landing_sensor")
     landing = tmp_path / "landing"
     with dg.build_sensor_context(repository_def=defs.get_repository_def()) as context:
         assert sensor.evaluate_tick(context).skip_message
