@@ -143,6 +143,9 @@ class RepairConfig:
     # The same two margins in a text that shows disguise (it has a word mixing scripts): there a
     # clean-looking word is much more likely to be disguised too.
     disguised_margin: float = 0.5
+    # Capital one-letter words in a text without disguise (Roman numerals, units: X век,
+    # 962 °C, point P) are Latin on purpose far more often than disguised.
+    letter_margin: float = 4.0
     disguised_caps_margin: float = 1.5
     digit_margin: float = 1.0  # Cyrillic-with-digits tokens: reading must beat the split by this
     ambiguity_margin: float = 1.0
@@ -520,6 +523,8 @@ class HomoglyphRepairer:
         base = next(c for c in cands if c.how in ("as written", "split"))
         if not clean:
             margin = cfg.digit_margin
+        elif len(word) == 1 and word.isupper() and not disguised:
+            margin = cfg.letter_margin
         elif len(word) >= 2 and word.isupper():
             margin = cfg.disguised_caps_margin if disguised else cfg.caps_margin
         else:
@@ -725,14 +730,16 @@ class HomoglyphRepairer:
             return hit
         out, mixed, rep, amb, broken = [], 0, 0, 0, 0
         start = False
-        for piece in _re_pieces.findall(chunk):
+        for m in _re_pieces.finditer(chunk):
+            piece = m.group()
             if not piece[0].isalnum():
                 if START_MARK in piece:
                     start = True
                     piece = piece.replace(START_MARK, "")
                 out.append(piece)
                 continue
-            d = self.decide(piece, ctx, disguised=disguised, start=start)
+            dis = disguised and not _in_number(chunk, m.start(), m.end())
+            d = self.decide(piece, ctx, disguised=dis, start=start)
             start = False
             out.append(d.out)
             mixed += d.mixed
@@ -754,8 +761,10 @@ class HomoglyphRepairer:
             s = normalize_text(s) or ""
         ctx, dis = context_bucket(s), text_disguised(s)
         lines = []
-        for w, start in _words_with_starts(s):
-            d, cands = self._decide(w, ctx, explain=True, disguised=dis, start=start)
+        for w, start, in_number in _words_with_starts(s):
+            d, cands = self._decide(
+                w, ctx, explain=True, disguised=dis and not in_number, start=start
+            )
             if not (d.changed or d.ambiguous or d.mixed):
                 continue
             flags = [n for n, v in (("mixed", d.mixed), ("ambiguous", d.ambiguous)) if v]
@@ -785,8 +794,9 @@ class HomoglyphRepairer:
         for m in _re_word.finditer(s):
             w = m.group()
             start = "0" <= w[0] <= "9" and _opens_sentence(s, m.start())
+            d = dis and not _in_number(s, m.start(), m.end())
             out.append(s[pos : m.start()])
-            out.append(self.decide(w, ctx, disguised=dis, start=start).out)
+            out.append(self.decide(w, ctx, disguised=d, start=start).out)
             pos = m.end()
         out.append(s[pos:])
         return "".join(out)
@@ -814,10 +824,25 @@ def _opens_sentence(text: str, pos: int) -> bool:
     return _re_sentence_start.search(text, max(0, pos - 64), pos) is not None
 
 
-def _words_with_starts(text: str) -> Iterable[tuple[str, bool]]:
+def _in_number(text: str, start: int, end: int) -> bool:
+    """Whether the digits at ``text[start:end]`` are part of a longer number (0,508 / 1.0 /
+    12:00 / 0-3): then they are a number even in a disguised text, never letters."""
+    if not text[start:end].isdigit():
+        return False
+    before = start >= 2 and text[start - 1] in _NUMBER_JOINERS and text[start - 2].isdigit()
+    after = end + 1 < len(text) and text[end] in _NUMBER_JOINERS and text[end + 1].isdigit()
+    return before or after
+
+
+_NUMBER_JOINERS = ".,:/-"
+
+
+def _words_with_starts(text: str) -> Iterable[tuple[str, bool, bool]]:
+    """(word, opens a sentence, part of a longer number) for each word of ``text``."""
     for m in _re_word.finditer(text):
         w = m.group()
-        yield w, "0" <= w[0] <= "9" and _opens_sentence(text, m.start())
+        start = "0" <= w[0] <= "9" and _opens_sentence(text, m.start())
+        yield w, start, _in_number(text, m.start(), m.end())
 
 
 def word_pieces(text: str) -> Iterable[str]:
