@@ -67,6 +67,7 @@ NEEDS_DECISION = (
     rf"[{_CYR_R}]{_W}*[{_LAT_R}0-9]|[{_LAT_R}0-9]{_W}*[{_CYR_R}]"
     rf"|(?:^|{_NW})[{_CYR_NONDEC}]+(?:$|{_NW})"
     rf"|(?:^|{_NW})[{_LAT_MAPPABLE}0-9]*[{_LAT_MAPPABLE}][{_LAT_MAPPABLE}0-9]*(?:$|{_NW})"
+    rf"|[0-9][{_LAT_R}]|[{_LAT_R}][0-9]"
     r"|(?:^|[^\p{L}\p{N}])[0346]+(?:$|[^\p{L}\p{N}])|\x01"
 )
 WORD_PATTERN = r"[\p{L}\p{N}]+"
@@ -593,7 +594,8 @@ class HomoglyphRepairer:
         cfg = self.config
         texts, total = [], -cfg.split_cost * (len(parts) - 1)
         for p in parts:
-            d = self.decide(p, ctx, disguised=disguised)
+            # the number of a number+word split (500мл, 0ver) stays a number
+            d = self.decide(p, ctx, disguised=disguised and not p.isdigit())
             texts.append(d.out)
             total += d.score if not math.isnan(d.score) else self._runs_score(d.out)
         return Candidate(" ".join(texts), "split", total, 0.0, 0.0)

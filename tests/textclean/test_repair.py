@@ -162,3 +162,98 @@ def test_kenlm_scores_match_model(char_lm):
     r = HomoglyphRepairer.from_arpa(char_lm)
     m = kenlm.Model(str(char_lm))
     assert r.lm("Молоко") == pytest.approx(m.score(char_sentence("молоко"), bos=True, eos=True))
+
+
+# ------------------------------------------------------------------ session 2: context and speed
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("мoлоко. 0н купить", "молоко. Он купить"),  # a leading digit opening a sentence: capital
+        ("0н купить", "Он купить"),
+        ("молок0 свежее", "молоко свежее"),  # a digit after lower-case letters is a letter
+        ("в0да и сок", "вода и сок"),  # В0 is no number: never split as 500мл is
+        ("вода 2 км2 и kм2", "вода 2 км2 и км2"),  # a digit with no look-alike stays in Cyrillic
+        ("мóлоко свежее", "мо\u0301локо свежее"),  # NFC hid a Latin o under a stress mark
+        ("мoлоко стоит 0,5 литр", "молоко стоит 0,5 литр"),  # part of a longer number
+        ("X век и мыло", "X век и мыло"),  # a capital letter in a clean text stays
+        ("число n и m", "число n и m"),  # clean text: no italic readings (n = п) for clean words
+        ("мoлоко n и m", "молоко п и т"),  # ... but a disguised text gets them
+    ],
+)
+def test_context_rules(toy, raw, expected):
+    assert fix(toy, raw) == expected
+    assert toy.repair_words(raw) == expected
+
+
+def test_text_disguised():
+    from textclean.repair import text_disguised
+
+    assert text_disguised("свежее мoлоко")  # Latin o in a Cyrillic word
+    assert text_disguised("м0локо")  # look-alike digit inside Cyrillic letters
+    assert not text_disguised("TOBAP для дома 500 мл")  # single-script words only
+    df = pl.DataFrame({"t": ["свежее мoлоко", "м0локо", "TOBAP для дома 500 мл"]})
+    from textclean.repair import MIXED_WORD_PATTERN
+
+    assert df["t"].str.contains(MIXED_WORD_PATTERN).to_list() == [True, True, False]
+
+
+_RU = "молоко свежее для дома товар и в на с о мыло сыр быть привет мир средство посуды вода"
+_EN = "the quick brown fox jumps over a lazy dog cop coffee size chart order"
+
+
+def _corrupted_texts(n: int, seed: int) -> list[str]:
+    """Texts of test-vocabulary words with random look-alike substitutions of every class,
+    numbers and punctuation, deterministic for ``seed``."""
+    import random
+
+    from textclean.confusables import TO_CYR, TO_LAT
+
+    rng = random.Random(seed)
+    inv: dict[str, list[str]] = {}
+    for table in (TO_CYR, TO_LAT):
+        for written, options in table.items():
+            for meant, _cls in options:
+                inv.setdefault(meant, []).append(written)
+    words = _RU.split() + _EN.split() + ["0", "3", "500мл", "iPhone15", "0,5", "TOBAP"]
+    texts = []
+    for _ in range(n):
+        out = []
+        for _ in range(rng.randint(1, 8)):
+            w = rng.choice(words)
+            if rng.random() < 0.3:
+                w = w.capitalize()
+            w = "".join(rng.choice(inv[c]) if c in inv and rng.random() < 0.3 else c for c in w)
+            out.append(w + rng.choice(["", "", ",", "."]))
+        texts.append(" ".join(out))
+    return texts
+
+
+def test_column_equals_word_by_word(toy):
+    """The column path (polars fast path for one-reading words, chunk cache) gives exactly the
+    word-by-word reference output."""
+    texts = _corrupted_texts(400, seed=3)
+    col = toy.repair_column(pl.Series(texts))["clean"].to_list()
+    assert col == [toy.repair_words(t) for t in texts]
+    assert toy.cache_info()["fast_decisions"] > 0  # the fast path did take part
+
+
+def test_column_equals_word_by_word_kenlm(char_lm):
+    r = HomoglyphRepairer.from_arpa(char_lm)
+    texts = _corrupted_texts(200, seed=5)
+    assert r.repair_column(pl.Series(texts))["clean"].to_list() == [
+        r.repair_words(t) for t in texts
+    ]
+
+
+def test_forced_patterns():
+    from textclean.repair import _SPLITTABLE, FORCED_CYRILLIC, FORCED_LATIN
+
+    words = ["мoлоко", "мoлоко,", "(npuвem)", "cоp", "brоwn", "мьiло", "средствоUniversal", "м0л"]
+    df = pl.DataFrame({"w": words}).select(
+        pl.col("w").str.contains(FORCED_CYRILLIC).alias("c"),
+        pl.col("w").str.contains(FORCED_LATIN).alias("l"),
+        pl.col("w").str.contains(_SPLITTABLE).alias("s"),
+    )
+    assert df["c"].to_list() == [True, True, True, False, False, False, False, False]
+    assert df["l"].to_list() == [False, False, False, False, True, False, False, False]
+    assert df["s"].to_list() == [False] * 6 + [True, False]
