@@ -241,8 +241,9 @@ def _splittable() -> str:
     """A cut that ``HomoglyphRepairer._split`` may make between a Cyrillic and a Latin run: both
     runs at least two letters long and a case change at the cut, or both at least four long."""
     c, lat = f"[{_CYR_R}]", f"[{_LAT_R}]"
-    cl, cu = f"[{_CYR_R}&&\\p{{Ll}}]", f"[{_CYR_R}&&\\p{{Lu}}]"
-    ll, lu = f"[{_LAT_R}&&\\p{{Ll}}]", f"[{_LAT_R}&&\\p{{Lu}}]"
+    # "upper" is "not lower-case", as str.islower() sees it
+    cl, cu = f"[{_CYR_R}&&\\p{{Ll}}]", f"[{_CYR_R}--\\p{{Ll}}]"
+    ll, lu = f"[{_LAT_R}&&\\p{{Ll}}]", f"[{_LAT_R}--\\p{{Ll}}]"
     return "|".join(
         [
             f"{c}{cl}{lu}{lat}",
@@ -256,6 +257,27 @@ def _splittable() -> str:
 
 
 _SPLITTABLE = _splittable()
+
+
+def _py_splittable() -> re.Pattern[str]:
+    """Python ``re`` form of ``_SPLITTABLE`` (no class intersections there: spelled out)."""
+    cyr = [chr(c) for c in range(0x0400, 0x0530)]
+    lat = [chr(c) for c in range(0x0041, 0x0250) if is_latin(chr(c))]
+
+    def cls(chars: list[str]) -> str:
+        return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+    c, lat_ = cls(cyr), cls(lat)
+    cl, cu = cls([x for x in cyr if x.islower()]), cls([x for x in cyr if not x.islower()])
+    ll, lu = cls([x for x in lat if x.islower()]), cls([x for x in lat if not x.islower()])
+    return re.compile(
+        f"{c}{cl}{lu}{lat_}|{c}{cu}{ll}{lat_}|{lat_}{ll}{cu}{c}|{lat_}{lu}{cl}{c}"
+        f"|{c}{{4}}{lat_}{{4}}|{lat_}{{4}}{c}{{4}}"
+    )
+
+
+_re_splittable = _py_splittable()
+_re_ascii_digit = re.compile("[0-9]")
 
 
 def _kind(ch: str) -> str:
@@ -564,6 +586,8 @@ class HomoglyphRepairer:
 
     def _split(self, word: str, ctx: int, disguised: bool = False) -> Candidate | None:
         """The glued-word reading: cut at script/digit boundaries between long enough runs."""
+        if _re_ascii_digit.search(word) is None and _re_splittable.search(word) is None:
+            return None  # no digits and no Cyrillic/Latin boundary that may be cut
         runs: list[list] = []  # [kind, start, end]
         for i, ch in enumerate(word):
             k = _kind(ch)
