@@ -371,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"speed, end to end (normalise + repair), {n_words:,} words, {len(corpus):,} texts, "
         f"97% corrupted, cold cache: {dt:.2f}s = {n_words / dt:,.0f} words/s "
-        f"({info['decisions']:,} distinct word decisions, {info['lm_queries']:,} LM queries)"
+        f"({info.get('fast_decisions', 0):,} distinct chunks decided by polars, "
+        f"{info['decisions']:,} distinct word decisions in Python, {info['lm_queries']:,} LM queries)"
     )
     t0 = time.perf_counter()
     warm_out = fresh.repair_column(col)

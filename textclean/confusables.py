@@ -89,7 +89,7 @@ def _accented(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 TO_CYR = _table(
     [
         ("tr39", _CYR_PAIRS_TR39 + _accented(_CYR_PAIRS_TR39)),
-        ("italic", _CYR_PAIRS_ITALIC),
+        ("italic", _CYR_PAIRS_ITALIC + _accented(_CYR_PAIRS_ITALIC)),
         ("digit", _CYR_PAIRS_DIGIT),
         ("multi", _CYR_PAIRS_MULTI),
     ]

@@ -147,6 +147,9 @@ class RepairConfig:
     # Capital one-letter words in a text without disguise (Roman numerals, units: X век,
     # 962 °C, point P) are Latin on purpose far more often than disguised.
     letter_margin: float = 4.0
+    # Read clean words of a text without disguise through the TR39 pairs only. Off: on the tuning
+    # sentences it lost more disguised one-letter words (b = в, u = и) than it saved clean ones.
+    clean_text_tr39_only: bool = False
     disguised_caps_margin: float = 1.5
     digit_margin: float = 1.0  # Cyrillic-with-digits tokens: reading must beat the split by this
     ambiguity_margin: float = 1.0
@@ -499,9 +502,8 @@ class HomoglyphRepairer:
         own = ("C" if "C" in kinds else "L") if clean else None
         if not clean and not mixed and "C" not in kinds:
             own = "L"  # Latin with digits in a Cyrillic context: only the Cyrillic reading
-        # A clean word in a text without disguise is only read through the TR39 pairs (TOBAP);
-        # italic, digit and multi-character readings need the text to show disguise.
-        tr39_only = clean and not disguised
+        # Optionally, a clean word in a text without disguise is read through the TR39 pairs only.
+        tr39_only = cfg.clean_text_tr39_only and clean and not disguised
         raw: list[tuple[str, str, float, float]] = []  # (text, how, cost, prior)
         for script in ("C", "L"):
             if script == own:

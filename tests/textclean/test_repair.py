@@ -176,7 +176,7 @@ def test_kenlm_scores_match_model(char_lm):
         ("мóлоко свежее", "мо\u0301локо свежее"),  # NFC hid a Latin o under a stress mark
         ("мoлоко стоит 0,5 литр", "молоко стоит 0,5 литр"),  # part of a longer number
         ("X век и мыло", "X век и мыло"),  # a capital letter in a clean text stays
-        ("число n и m", "число n и m"),  # clean text: no italic readings (n = п) for clean words
+        ("число n и m", "число n и m"),  # one-letter Latin words the LM does not prefer stay
         ("мoлоко n и m", "молоко п и т"),  # ... but a disguised text gets them
     ],
 )
