@@ -112,3 +112,19 @@ def test_clip_text_tower_and_load_errors(clip_model):
         OpenClipImageEncoder("no-such-arch", checkpoint=checkpoint, device="cpu")
     with pytest.raises(ModelLoadError, match="does not exist"):
         OpenClipImageEncoder(arch, checkpoint=checkpoint + ".missing", device="cpu")
+
+
+def test_cpu_model_threads_leave_room_for_decode_workers_and_are_restored():
+    import os
+
+    import torch
+
+    from encoders.images import _model_threads_beside
+
+    before = torch.get_num_threads()
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    with _model_threads_beside(1, cpu):
+        assert torch.get_num_threads() == max(1, min(before, (os.cpu_count() or 1) - 1))
+    assert torch.get_num_threads() == before
+    with _model_threads_beside(0, cpu), _model_threads_beside(4, cuda):
+        assert torch.get_num_threads() == before  # no workers, or a GPU model: untouched
