@@ -144,6 +144,8 @@ class RepairConfig:
     # The same two margins in a text that shows disguise (it has a word mixing scripts): there a
     # clean-looking word is much more likely to be disguised too.
     disguised_margin: float = 0.5
+    # A text shows disguise when at least this share of its words mix scripts (and one does).
+    disguise_share: float = 0.15
     # Capital one-letter words in a text without disguise (Roman numerals, units: X век,
     # 962 °C, point P) are Latin on purpose far more often than disguised.
     letter_margin: float = 4.0
@@ -650,7 +652,7 @@ class HomoglyphRepairer:
         frame = pl.DataFrame({"text": text}).with_row_index("row")
         frame = frame.with_columns(
             context_bucket_expr(pl.col("text")).alias("ctx"),
-            pl.col("text").str.contains(MIXED_WORD_PATTERN).fill_null(False).alias("dis"),
+            disguised_expr(pl.col("text"), self.config.disguise_share).alias("dis"),
         )
         marked = pl.col("text").str.replace_all(SENTENCE_START_DIGIT, f"${{1}}{START_MARK}${{2}}")
         chunks = frame.select("row", "ctx", "dis", marked.str.split(" ").alias("chunk")).explode(
@@ -787,7 +789,7 @@ class HomoglyphRepairer:
 
         if self.normalize:
             s = normalize_text(s) or ""
-        ctx, dis = context_bucket(s), text_disguised(s)
+        ctx, dis = context_bucket(s), text_disguised(s, self.config.disguise_share)
         lines = []
         for w, start, in_number in _words_with_starts(s):
             d, cands = self._decide(
@@ -817,7 +819,7 @@ class HomoglyphRepairer:
 
         if self.normalize:
             s = normalize_text(s) or ""
-        ctx, dis = context_bucket(s), text_disguised(s)
+        ctx, dis = context_bucket(s), text_disguised(s, self.config.disguise_share)
         out, pos = [], 0
         for m in _re_word.finditer(s):
             w = m.group()
@@ -842,9 +844,20 @@ class HomoglyphRepairer:
 _re_word = re.compile(r"[^\W_]+")
 
 
-def text_disguised(text: str) -> bool:
-    """Python form of the column's ``dis`` flag: the text has a word mixing scripts."""
-    return _re_mixed_word.search(text) is not None
+def text_disguised(text: str, share: float = 0.0) -> bool:
+    """Whether ``text`` shows disguise: it has words mixing scripts (``MIXED_WORD_PATTERN``
+    matches), at least ``share`` of its words. Python form of :func:`disguised_expr`."""
+    mixed = len(_re_mixed_word.findall(text))
+    return mixed > 0 and mixed >= share * len(_re_word.findall(text))
+
+
+def disguised_expr(text: pl.Expr, share: float = 0.0) -> pl.Expr:
+    """Column form of :func:`text_disguised` (False for null text)."""
+    mixed = text.str.count_matches(MIXED_WORD_PATTERN)
+    if share <= 0:
+        return text.str.contains(MIXED_WORD_PATTERN).fill_null(False)
+    words = text.str.count_matches(WORD_PATTERN)
+    return ((mixed > 0) & (mixed.cast(pl.Float64) >= share * words)).fill_null(False)
 
 
 def _opens_sentence(text: str, pos: int) -> bool:

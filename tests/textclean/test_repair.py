@@ -195,6 +195,15 @@ def test_text_disguised():
     from textclean.repair import MIXED_WORD_PATTERN
 
     assert df["t"].str.contains(MIXED_WORD_PATTERN).to_list() == [True, True, False]
+    # with a share: one mixed word of 7 is 0.14 of the words
+    light = "мoлоко для дома и сыр для дома"
+    assert text_disguised(light) and not text_disguised(light, 0.15)
+    assert text_disguised(light, 1 / 7)
+    from textclean.repair import disguised_expr
+
+    col = pl.Series([light, "мoлоко сыр", None])
+    got = col.to_frame("t").select(disguised_expr(pl.col("t"), 0.15))["t"].to_list()
+    assert got == [False, True, False]
 
 
 _RU = "молоко свежее для дома товар и в на с о мыло сыр быть привет мир средство посуды вода"
