@@ -58,3 +58,19 @@ def test_model_key_is_path_safe_and_changes_with_spec():
     k1 = make_model_key("hf-hub:Marqo/marqo-ecommerce-embeddings-B", {"rev": None})
     k2 = make_model_key("hf-hub:Marqo/marqo-ecommerce-embeddings-B", {"rev": "abc"})
     assert k1 != k2 and "/" not in k1 and ":" not in k1
+
+
+def test_index_reads_only_hash_columns_and_get_reads_vectors(tmp_path, monkeypatch):
+    EmbeddingCache(str(tmp_path), "text", "m", 4).add(["a", "b"], _unit(2, 4))
+    read_columns = []
+    real_read = pq.ParquetFile.read
+
+    def spy(self, columns=None, **kwargs):
+        read_columns.append(tuple(columns or ()))
+        return real_read(self, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", spy)
+    fresh = EmbeddingCache(str(tmp_path), "text", "m", 4)
+    assert fresh.lookup(["b", "z"]).tolist() == [True, False]
+    assert read_columns == [("content_hash",)]  # the index never loads vectors
+    np.testing.assert_allclose(fresh.get(["b"]), _unit(2, 4)[[1]], atol=1e-3)
