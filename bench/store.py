@@ -187,7 +187,7 @@ def main() -> None:
     # Per-row as_of: a day after one of the first len(dates) - 1 snapshots, drawn per row.
     per_row_dates = [date.fromisoformat(d) + timedelta(days=1) for d in dates[:-1]]
     keys_per_row = keys.with_columns(
-        as_of=pl.Series(rng.choice(np.array(per_row_dates), len(keys)), dtype=pl.Date)
+        as_of=pl.Series(per_row_dates).gather(rng.integers(0, len(per_row_dates), len(keys)))
     )
     frame_pr, tf_pr_s = timed(
         f"training_frame {len(keys):,} pairs, per-row as_of",
