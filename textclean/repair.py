@@ -15,10 +15,16 @@ How one word is decided (``HomoglyphRepairer.decide``):
 4. Each reading is scored by the char LM (log10 of the lower-cased word with sentence bounds) plus
    a context prior: the text's balance of *decisive* letters (letters with no look-alike in the
    other alphabet), so ``TOBAP`` beside Russian words leans Cyrillic and ``сор`` beside English
-   words leans Latin.
+   words leans Latin. The text also says whether it *shows disguise* (at least
+   ``disguise_share`` of its words mix scripts or hide look-alike digits inside Cyrillic letters):
+   there clean-looking words need a smaller margin to change, and short numbers made of look-alike
+   digits (``0`` = ``о``, ``06`` = ``об``) are weighed like words unless joined to other digits
+   (``0,5``). A leading digit of a word that opens a sentence may read as a capital (``0н`` ->
+   ``Он``). Digits kept inside or after lower-case letters (``пр0руби``, ``дубн0``) cost more.
 5. Mixed words take the best reading. Clean single-script words and tokens with digits are left
    alone unless the other reading wins by a margin (larger for all-caps tokens, which are often
-   brands); Latin letters with digits (``iPhone15``, ``A52``, ``4K``) are never touched.
+   brands, and for capital one-letter words in clean text: ``X век``, ``962 °C``); Latin letters
+   with digits (``iPhone15``, ``A52``, ``4K``) are never touched outside Cyrillic context.
 
 Per-text statistics: ``words`` (letter/digit tokens), ``mixed_words`` (Cyrillic and Latin letters
 in one token), ``repaired_words`` (tokens whose text changed), ``ambiguous_words`` (tokens whose
@@ -27,8 +33,13 @@ the other-script reading was nearly as good), ``broken_share`` (share of tokens 
 changed; NaN for a text without tokens), ``other_words`` (tokens with letters of other scripts,
 left as written).
 
-The batch form decides each distinct (word form, context bucket) once per repairer and does
-everything else with polars column operations.
+The batch form decides each distinct (space-separated chunk, context bucket, disguise flag) once
+per repairer and does everything else with polars column operations. Chunks that are one mixed word
+with exactly one possible reading (``FORCED_CYRILLIC`` / ``FORCED_LATIN``: a letter with no reading
+in the other script, every other letter with a single reading, no possible glue split) are decided
+by polars ``replace_many`` without Python; :meth:`HomoglyphRepairer.repair_words` is the
+word-by-word reference the column form must equal (tested). Every constant of ``RepairConfig`` was
+tuned on the ``tune`` half of the benchmark sentences (``bench/homoglyph.py --split tune``).
 """
 
 from __future__ import annotations
@@ -136,7 +147,8 @@ class Candidate:
 
 @dataclass
 class RepairConfig:
-    """Scoring constants (log10 units). Defaults were set on held-out benchmark text."""
+    """Scoring constants (log10 units). Defaults were tuned on the ``tune`` half of the benchmark
+    sentences; the bench reports the other half."""
 
     ctx_weight: float = 2.0  # prior for the context's script, per unit of context strength
     clean_margin: float = 1.5  # a clean word changes only if the other reading wins by this
