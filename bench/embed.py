@@ -243,11 +243,22 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch intra-op threads for engine and baseline alike (default: torch's own choice); "
+        "1 keeps figures steadier on a machine other jobs share",
+    )
+    parser.add_argument(
         "--repeats", type=int, default=3, help="timed runs per case; the best one is reported"
     )
     args = parser.parse_args()
 
+    import torch
+
     from encoders.demo_models import DEMO_LABEL, build_demo_clip_model, build_demo_text_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     models_dir = tempfile.mkdtemp(prefix="bench_models_")
     demo_text = args.model is None
@@ -262,7 +273,11 @@ def main() -> int:
             f"NOTE: using tiny demo models ({DEMO_LABEL}); figures measure the engine, not a real model",
             file=sys.stderr,
         )
-    report = {"cpu_count": os.cpu_count(), "text": bench_text(args, model, demo_text)}
+    report = {
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "text": bench_text(args, model, demo_text),
+    }
     if args.images:
         report["images"] = bench_images(args, arch, checkpoint, demo_clip)
     print(json.dumps(report, indent=2, ensure_ascii=False))
