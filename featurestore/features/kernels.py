@@ -205,6 +205,27 @@ def _find(tkey, key, shift, mask):
     return np.int64(-1)
 
 
+@njit(cache=True, inline="always")
+def _insert_text(cps, s, e, nmax, wanted, lo, hi, tkey, cnt, used, shift, mask, new_per_order):
+    """Put the n-grams of cps[s:e] (orders wanted or lo..hi) into the local table with counts.
+
+    Adds the number of distinct n-grams of each wanted order to ``new_per_order`` and returns
+    how many slots were used (listed in ``used``, to empty the table afterwards).
+    """
+    n_used = 0
+    for i in range(s, e):
+        h = _FNV_OFFSET
+        for n in range(1, nmax + 1):
+            if i + n > e:
+                break
+            h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
+            if wanted[n] or lo <= n <= hi:
+                j, new, n_used = _insert(tkey, cnt, used, n_used, _tag(h, n), shift, mask)
+                if new and wanted[n]:
+                    new_per_order[n] += 1
+    return n_used
+
+
 @njit(cache=True, parallel=True)
 def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_blocks):
     """Per document: distinct n-gram count per order (columns 0..nmax) and squared TF-IDF norm.
@@ -230,17 +251,9 @@ def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_bl
         used = np.zeros(cap, np.uint64)
         for d in range(b0, b1):
             s, e = starts[d], starts[d + 1]
-            n_used = 0
-            for i in range(s, e):
-                h = _FNV_OFFSET
-                for n in range(1, nmax + 1):
-                    if i + n > e:
-                        break
-                    h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
-                    if wanted[n] or lo <= n <= hi:
-                        j, new, n_used = _insert(tkey, cnt, used, n_used, _tag(h, n), shift, mask)
-                        if new and wanted[n]:
-                            sizes[d, n] += 1
+            n_used = _insert_text(
+                cps, s, e, nmax, wanted, lo, hi, tkey, cnt, used, shift, mask, sizes[d]
+            )
             acc = 0.0
             for k in range(n_used):
                 j = used[k]
@@ -279,20 +292,26 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
         cnt = np.zeros(cap, np.int32)
         idf2 = np.zeros(cap, np.float64)
         used = np.zeros(cap, np.uint64)
+        scratch = np.zeros(nmax + 1, np.int32)  # set sizes of A: not needed here
         for p in range(p0, p1):
             a, b = d1[p], d2[p]
-            s, e = starts[a], starts[a + 1]
-            n_used = 0
-            for i in range(s, e):
-                h = _FNV_OFFSET
-                for n in range(1, nmax + 1):
-                    if i + n > e:
-                        break
-                    h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
-                    if wanted[n] or lo <= n <= hi:
-                        j, new, n_used = _insert(tkey, cnt, used, n_used, _tag(h, n), shift, mask)
-                        if new:
-                            idf2[j] = -1.0
+            n_used = _insert_text(
+                cps,
+                starts[a],
+                starts[a + 1],
+                nmax,
+                wanted,
+                lo,
+                hi,
+                tkey,
+                cnt,
+                used,
+                shift,
+                mask,
+                scratch,
+            )
+            for k in range(n_used):
+                idf2[used[k]] = -1.0  # idf not looked up yet
             s, e = starts[b], starts[b + 1]
             acc = 0.0
             for i in range(s, e):
