@@ -329,6 +329,7 @@ class HomoglyphRepairer:
         config: RepairConfig | None = None,
         *,
         normalize: bool = True,
+        compiled: bool = True,
     ) -> None:
         self._score_fn = score_fn
         self.config = config or RepairConfig()
@@ -338,6 +339,11 @@ class HomoglyphRepairer:
         self._fast_tables: dict[str, dict[str, tuple[str, float]]] = {}
         self._chunk_cache: dict[tuple[str, int, bool], tuple[str, int, int, int, int]] = {}
         self._fast_decisions = 0
+        self._compiled_chunks = 0
+        self._tables = None
+        #: Decide distinct chunks with the numba kernels (``textclean.kernels``); False: the
+        #: Python reference path (polars for one-reading words, ``decide_chunk`` for the rest).
+        self.compiled = compiled
 
     @classmethod
     def from_arpa(
@@ -728,6 +734,8 @@ class HomoglyphRepairer:
         cols = ("out", "mixed", "repaired", "ambiguous", "broken")
         schema = {"chunk": pl.String, "ctx": pl.Int8, "dis": pl.Boolean, "out": pl.String}
         schema |= dict.fromkeys(cols[1:], pl.Int32)
+        if self.compiled:
+            return self._decide_compiled(todo, schema)
         chunk = pl.col("chunk")
         whole = ~chunk.str.contains(_SPLITTABLE)
         forced_c = whole & chunk.str.contains(FORCED_CYRILLIC)
@@ -759,6 +767,88 @@ class HomoglyphRepairer:
             schema=schema,
         )
         return pl.concat([fast.cast(schema), slow_table])
+
+    def _decide_compiled(self, todo: pl.DataFrame, schema: dict) -> pl.DataFrame:
+        """``_decide_table`` through the numba kernels (``textclean.kernels``): every distinct
+        chunk in two compiled passes, the LM called once per distinct letter run that a
+        decision weighs. Chunks with a word longer than ``kernels.MAX_WORD`` go to
+        :meth:`decide_chunk`."""
+        import numpy as np
+
+        from textclean import kernels as K
+
+        if self._tables is None:
+            self._tables = K.CharTables()
+        tab = self._tables
+        cfg = self.config
+        chunks = todo["chunk"]
+        n = chunks.len()
+        text = "".join(chunks.to_list())
+        cps = np.frombuffer(text.encode("utf-32-le"), np.uint32).astype(np.int32)
+        off = np.zeros(n + 1, np.int64)
+        np.cumsum(chunks.str.len_chars().to_numpy(), out=off[1:])
+        tab.learn(cps)
+        ctx = todo["ctx"].cast(pl.Int64).to_numpy()
+        dis = todo["dis"].to_numpy()
+        cc = cfg.class_cost
+        fcfg1 = np.array(
+            [cfg.ctx_weight, cfg.subst_cost, cc["tr39"], cc["italic"], cc["digit"], cc["multi"]]
+        )
+        limit = cfg.max_readings
+        icfg1 = np.array(
+            [limit, limit * tab.width, cfg.max_lookalike_number, cfg.clean_text_tr39_only,
+             K.MAX_WORD],
+            np.int64,
+        )  # fmt: skip
+        res = K.analyze_chunks(
+            cps, off, ctx, dis, tab.kind, tab.props, tab.opt_off, tab.opt_m0, tab.opt_m1,
+            tab.opt_cls, tab.mul_off, tab.mul_second, tab.mul_m0, tab.mul_cls, fcfg1, icfg1,
+        )  # fmt: skip
+        arena, sp_s, sp_e = res[-3], res[-2], res[-1]
+        # LM scores of the letter runs the decisions weigh (distinct strings scored once)
+        if sp_s.size:
+            big = arena.astype("<u4").tobytes().decode("utf-32-le")
+            lm = self.lm
+            scores = np.array(
+                [lm(big[a:b]) for a, b in zip(sp_s.tolist(), sp_e.tolist(), strict=True)],
+                np.float64,
+            )
+        else:
+            scores = np.zeros(0, np.float64)
+        fcfg2 = np.array(
+            [
+                cfg.ctx_weight, cfg.number_score, cfg.lookalike_number_score, cfg.split_cost,
+                cfg.glued_digit_cost, cfg.glued_digit_lower_cost, cfg.ambiguity_margin,
+                cfg.digit_margin, cfg.letter_margin, cfg.caps_margin, cfg.disguised_caps_margin,
+                cfg.clean_margin, cfg.disguised_margin,
+            ]
+        )  # fmt: skip
+        fallback = res[0]
+        out, out_off, counts = K.decide_chunks(
+            cps, off, *res[:-3], arena, scores, tab.kind, tab.props, ord(" "), fcfg2
+        )
+        big = out.astype("<u4").tobytes().decode("utf-32-le")
+        bounds = out_off.tolist()
+        outs = [big[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        if fallback.any():
+            for i in np.flatnonzero(fallback).tolist():
+                o, m, r, a, b = self.decide_chunk(chunks[i], int(ctx[i]), bool(dis[i]))
+                outs[i] = o
+                counts[i] = (m, r, a, b)
+        self._compiled_chunks += n
+        return pl.DataFrame(
+            {
+                "chunk": chunks,
+                "ctx": todo["ctx"],
+                "dis": todo["dis"],
+                "out": outs,
+                "mixed": counts[:, 0],
+                "repaired": counts[:, 1],
+                "ambiguous": counts[:, 2],
+                "broken": counts[:, 3],
+            },
+            schema=schema,
+        )
 
     def decide_chunk(
         self, chunk: str, ctx: int, disguised: bool = False
@@ -844,11 +934,13 @@ class HomoglyphRepairer:
         return "".join(out)
 
     def cache_info(self) -> dict[str, int]:
-        """Sizes of the per-run caches (distinct decisions made in Python, distinct LM queries)
-        and the number of distinct chunks decided by polars string operations."""
+        """Sizes of the per-run caches (distinct decisions made in Python, distinct LM queries),
+        the number of distinct chunks decided by polars string operations (Python path) and
+        the number of distinct chunks decided by the numba kernels (compiled path)."""
         return {
             "decisions": len(self._cache),
             "fast_decisions": self._fast_decisions,
+            "compiled_chunks": self._compiled_chunks,
             "lm_queries": len(self._lm_cache),
         }
 

@@ -107,6 +107,15 @@ def test_explain_lists_readings(toy):
 
 def test_distinct_forms_decided_once(toy):
     toy.repair_column(pl.Series(["мoлоко свежее"] * 1000))
+    # compiled path: свежее is trivially clean and never decided, мoлоко once
+    assert toy.cache_info()["compiled_chunks"] == 1
+    toy.repair_column(pl.Series(["cоp свежее"] * 1000))
+    assert toy.cache_info()["compiled_chunks"] == 2
+
+
+def test_distinct_forms_decided_once_python_path(toy):
+    toy.compiled = False
+    toy.repair_column(pl.Series(["мoлоко свежее"] * 1000))
     info = toy.cache_info()
     # свежее is trivially clean and never decided; мoлоко has one reading: decided by polars
     assert (info["decisions"], info["fast_decisions"]) == (0, 1)
@@ -238,12 +247,15 @@ def _corrupted_texts(n: int, seed: int) -> list[str]:
 
 
 def test_column_equals_word_by_word(toy):
-    """The column path (polars fast path for one-reading words, chunk cache) gives exactly the
+    """Both column paths (numba kernels; polars fast path + chunk cache) give exactly the
     word-by-word reference output."""
     texts = _corrupted_texts(400, seed=3)
-    col = toy.repair_column(pl.Series(texts))["clean"].to_list()
-    assert col == [toy.repair_words(t) for t in texts]
-    assert toy.cache_info()["fast_decisions"] > 0  # the fast path did take part
+    ref = [toy.repair_words(t) for t in texts]
+    assert toy.repair_column(pl.Series(texts))["clean"].to_list() == ref
+    assert toy.cache_info()["compiled_chunks"] > 0  # the numba kernels did decide
+    toy.compiled = False
+    assert toy.repair_column(pl.Series(texts))["clean"].to_list() == ref
+    assert toy.cache_info()["fast_decisions"] > 0  # the polars fast path did take part
 
 
 def test_column_equals_word_by_word_kenlm(char_lm):
@@ -266,3 +278,36 @@ def test_forced_patterns():
     assert df["c"].to_list() == [True, True, True, False, False, False, False, False]
     assert df["l"].to_list() == [False, False, False, False, True, False, False, False]
     assert df["s"].to_list() == [False] * 6 + [True, False]
+
+
+_EDGE_TEXTS = [
+    "0н пришёл. 0н ушёл! 3а стол, 06 этом 0,5 л 12:00 0-3",
+    "средствоUniversal ULTRAготовый 500мл вода 5л 2шт км2 iPhone15 A52 4K ГАЗ3110",
+    "мьiло мbIло мblло cop сор TOBAP PC XL X век 962°C n0 пр0руби дубн0",
+    "вóда мóлoкo ѓ ǅungla Ǆ İstanbul straße ½ м² ١٢٣ 😀мoлоко",
+    "шлом" * 20 + "мoлоко" + " x" + "ab" * 40 + "0",  # words longer than kernels.MAX_WORD
+    "",
+    "(npuвem), «мoлоко»; 4gаmer Tele2 B0лoгда ЬIстро bl bI",
+]
+
+
+@pytest.mark.parametrize("tr39_only", [False, True])
+def test_compiled_equals_python_path(toy, tr39_only):
+    """The numba kernels give the same frame (text and statistics) as the Python path, on
+    random corruption and on edge cases (sentence-start digits, numbers, glue splits,
+    multi-character forms, stress marks, other scripts, over-long words)."""
+    from textclean import RepairConfig
+
+    texts = _corrupted_texts(300, seed=11) + _EDGE_TEXTS
+    cfg = RepairConfig(clean_text_tr39_only=tr39_only)
+    fast = HomoglyphRepairer(toy._score_fn, cfg).repair_column(pl.Series(texts))
+    slow = HomoglyphRepairer(toy._score_fn, cfg, compiled=False).repair_column(pl.Series(texts))
+    assert fast.equals(slow)
+
+
+def test_compiled_equals_python_path_kenlm(char_lm):
+    texts = _corrupted_texts(300, seed=13) + _EDGE_TEXTS
+    fast = HomoglyphRepairer.from_arpa(char_lm).repair_column(pl.Series(texts))
+    slow = HomoglyphRepairer.from_arpa(char_lm)
+    slow.compiled = False
+    assert fast.equals(slow.repair_column(pl.Series(texts)))

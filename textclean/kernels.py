@@ -1,0 +1,1126 @@
+"""Compiled (numba) form of the per-word homoglyph decision, for all distinct chunks at once.
+
+``HomoglyphRepairer._decide`` (Python) is the reference; this module makes exactly the same
+decisions, bit for bit (same float operations in the same order, same tie breaks), without a
+Python call per word. It works on *character ids*: every code point of a batch (and of the
+confusables tables) gets an id in code point order, so comparing ids compares text the way
+Python compares ``str``, and every character property the decision needs (script, case, digit)
+is one array lookup.
+
+Two passes, because the LM (kenlm) is called from Python:
+
+1. ``analyze_chunks`` cuts each chunk into words, classifies each word, builds its readings in
+   both scripts (the same capped dynamic programme as ``_readings_dp``) and its glue split (whose
+   parts become words of their own), settles every word that needs no LM score, and lists the
+   letter runs whose LM score the remaining decisions need (``spans``).
+2. Python scores the distinct span strings once (``HomoglyphRepairer.lm``, cached).
+3. ``decide_chunks`` weighs the readings with those scores, exactly as ``_decide`` does, and
+   writes each chunk's output text and its four counts.
+
+Words longer than ``MAX_WORD`` characters are not handled here: the caller sends their chunks to
+the Python path (``fallback`` flag).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from textclean.confusables import TO_CYR, TO_LAT, is_cyrillic, is_latin
+
+MAX_WORD = 64
+
+# character kinds (as textclean.repair._kind)
+K_DIGIT, K_CYR, K_LAT, K_OTHER = 0, 1, 2, 3
+# word codes
+C_OTHER, C_NUMBER, C_NORAW, C_ONERAW, C_LM = 0, 1, 2, 3, 4
+# property bits
+P_UP, P_LOW, P_TITLE, P_ALPHA, P_ALNUM, P_ISDIGIT, P_JOIN, P_LOOK, P_MARK = (
+    1,
+    2,
+    4,
+    8,
+    16,
+    32,
+    64,
+    128,
+    256,
+)
+
+
+@njit(cache=True)
+def _grow_i(a, need):
+    if need <= a.size:
+        return a
+    b = np.empty(max(need, 2 * a.size), a.dtype)
+    b[: a.size] = a
+    return b
+
+
+@njit(cache=True)
+def _grow_f(a, need):
+    if need <= a.size:
+        return a
+    b = np.empty(max(need, 2 * a.size), a.dtype)
+    b[: a.size] = a
+    return b
+
+
+@njit(cache=True)
+def _less_text(buf, s1, e1, s2, e2):
+    """buf[s1:e1] < buf[s2:e2] as Python compares strings (ids are in code point order)."""
+    n1, n2 = e1 - s1, e2 - s2
+    m = min(n1, n2)
+    for i in range(m):
+        a, b = buf[s1 + i], buf[s2 + i]
+        if a != b:
+            return a < b
+    return n1 < n2
+
+
+@njit(cache=True)
+def _eq_text(buf, s1, e1, s2, e2):
+    if e1 - s1 != e2 - s2:
+        return False
+    for i in range(e1 - s1):  # noqa: SIM110 (no generators in numba)
+        if buf[s1 + i] != buf[s2 + i]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _is_upper_str(w, props):
+    """str.isupper(): no lower-case or title-case character, at least one upper-case one."""
+    cased = False
+    for c in w:
+        p = props[c]
+        if p & (P_LOW | P_TITLE):
+            return False
+        if p & P_UP:
+            cased = True
+    return cased
+
+
+@njit(cache=True)
+def _is_lower_slice(buf, s, e, props):
+    """str.islower() of buf[s:e]."""
+    cased = False
+    for i in range(s, e):
+        p = props[buf[i]]
+        if p & (P_UP | P_TITLE):
+            return False
+        if p & P_LOW:
+            cased = True
+    return cased
+
+
+@njit(cache=True)
+def _readings(
+    w,
+    script,
+    tab,
+    start,
+    kind,
+    props,
+    opt_off,
+    opt_m0,
+    opt_m1,
+    opt_cls,
+    mul_off,
+    mul_second,
+    mul_m0,
+    mul_cls,
+    cls_cost,
+    sub,
+    limit,
+    cap,
+):
+    """All-``script`` readings of ``w`` (the ``_readings_dp`` programme): (texts as a flat id
+    array, offsets, costs), cheapest first, at most ``limit``."""
+    n = w.size
+    nal = 0
+    allup = True
+    for c in w:
+        if props[c] & P_ALPHA:
+            nal += 1
+            if not props[c] & P_UP:
+                allup = False
+    upper = nal >= 2 and allup
+    maxnodes = (n + 1) * cap + 1
+    par = np.empty(maxnodes, np.int32)
+    a0 = np.empty(maxnodes, np.int32)
+    a1 = np.empty(maxnodes, np.int32)
+    pen = np.empty(maxnodes, np.float64)
+    st = np.empty((n + 1, cap), np.int32)
+    cnt = np.zeros(n + 1, np.int32)
+    par[0] = -1
+    a0[0] = -1
+    a1[0] = -1
+    pen[0] = 0.0
+    st[0, 0] = 0
+    cnt[0] = 1
+    nn = 1
+    om0 = np.empty(16, np.int32)
+    om1 = np.empty(16, np.int32)
+    oc = np.empty(16, np.float64)
+    keyp = np.empty(cap, np.float64)
+    for i in range(n):
+        k = cnt[i]
+        if k == 0:
+            continue
+        if k > limit:  # stable sort by cost, keep the cheapest ``limit``
+            for a in range(1, k):
+                x = st[i, a]
+                px = pen[x]
+                b = a - 1
+                while b >= 0 and pen[st[i, b]] > px:
+                    st[i, b + 1] = st[i, b]
+                    b -= 1
+                st[i, b + 1] = x
+            k = limit
+            cnt[i] = limit
+        ch = w[i]
+        f0, f1 = opt_off[tab, ch], opt_off[tab, ch + 1]
+        digit = kind[ch] == K_DIGIT
+        nopt = 0
+        keep = kind[ch] == K_CYR if script == 0 else kind[ch] == K_LAT
+        if keep or (digit and (script == 1 or f1 == f0)):
+            om0[0] = ch
+            om1[0] = -1
+            oc[0] = 0.0
+            nopt = 1
+        want = -1
+        if digit and f1 > f0:
+            capital = upper or (start and i == 0)
+            nmatch = 0
+            for j in range(f0, f1):
+                if ((props[opt_m0[j]] & P_UP) != 0) == capital:
+                    nmatch += 1
+            if nmatch > 0:
+                want = 1 if capital else 0
+        for j in range(f0, f1):
+            if want >= 0 and ((props[opt_m0[j]] & P_UP) != 0) != (want == 1):
+                continue
+            om0[nopt] = opt_m0[j]
+            om1[nopt] = opt_m1[j]
+            oc[nopt] = sub + cls_cost[opt_cls[j]]
+            nopt += 1
+        if nopt:
+            for s in range(k):
+                node = st[i, s]
+                for o in range(nopt):
+                    par[nn] = node
+                    a0[nn] = om0[o]
+                    a1[nn] = om1[o]
+                    pen[nn] = pen[node] + oc[o]
+                    st[i + 1, cnt[i + 1]] = nn
+                    cnt[i + 1] += 1
+                    nn += 1
+        if i + 1 < n:
+            g0, g1 = mul_off[tab, ch], mul_off[tab, ch + 1]
+            for j in range(g0, g1):
+                if mul_second[j] != w[i + 1]:
+                    continue
+                for s in range(k):
+                    node = st[i, s]
+                    par[nn] = node
+                    a0[nn] = mul_m0[j]
+                    a1[nn] = -1
+                    pen[nn] = pen[node] + sub + cls_cost[mul_cls[j]]
+                    st[i + 2, cnt[i + 2]] = nn
+                    cnt[i + 2] += 1
+                    nn += 1
+    k = cnt[n]
+    maxlen = 2 * n
+    texts = np.empty((max(k, 1), max(maxlen, 1)), np.int32)
+    lens = np.zeros(max(k, 1), np.int32)
+    tmp = np.empty(max(maxlen, 1), np.int32)
+    for s in range(k):
+        node = st[n, s]
+        m = 0
+        while par[node] >= 0:
+            if a1[node] >= 0:
+                tmp[m] = a1[node]
+                m += 1
+            tmp[m] = a0[node]
+            m += 1
+            node = par[node]
+        for j in range(m):
+            texts[s, j] = tmp[m - 1 - j]
+        lens[s] = m
+    # distinct texts with their lowest cost
+    uniq = np.empty(max(k, 1), np.int64)
+    nu = 0
+    for s in range(k):
+        node = st[n, s]
+        found = -1
+        for u in range(nu):
+            t = uniq[u]
+            if lens[t] == lens[s]:
+                same = True
+                for j in range(lens[s]):
+                    if texts[t, j] != texts[s, j]:
+                        same = False
+                        break
+                if same:
+                    found = u
+                    break
+        if found < 0:
+            uniq[nu] = s
+            keyp[nu] = pen[node]
+            nu += 1
+        elif pen[node] < keyp[found]:
+            keyp[found] = pen[node]
+    # sort by (cost, text)
+    order = np.arange(nu)
+    for a in range(1, nu):
+        x = order[a]
+        b = a - 1
+        while b >= 0:
+            y = order[b]
+            if keyp[y] > keyp[x]:
+                pass
+            elif keyp[y] == keyp[x]:
+                # compare texts uniq[y] vs uniq[x]
+                ty, tx = uniq[y], uniq[x]
+                ly, lx = lens[ty], lens[tx]
+                gt = False
+                decided = False
+                for j in range(min(ly, lx)):
+                    if texts[ty, j] != texts[tx, j]:
+                        gt = texts[ty, j] > texts[tx, j]
+                        decided = True
+                        break
+                if not decided:
+                    gt = ly > lx
+                if not gt:
+                    break
+            else:
+                break
+            order[b + 1] = order[b]
+            b -= 1
+        order[b + 1] = x
+    nr = min(nu, limit)
+    total = 0
+    for r in range(nr):
+        total += lens[uniq[order[r]]]
+    flat = np.empty(total, np.int32)
+    offs = np.empty(nr + 1, np.int64)
+    costs = np.empty(nr, np.float64)
+    p = 0
+    offs[0] = 0
+    for r in range(nr):
+        t = uniq[order[r]]
+        for j in range(lens[t]):
+            flat[p] = texts[t, j]
+            p += 1
+        offs[r + 1] = p
+        costs[r] = keyp[order[r]]
+    return flat, offs, costs
+
+
+@njit(cache=True)
+def _prior(script, ctx, length, ctx_weight):
+    w = ctx_weight * ctx / 2.0 * min(1.0, 2.0 / max(length, 1))
+    return w if script == 0 else -w
+
+
+@njit(cache=True)
+def analyze_chunks(
+    ids,
+    chunk_off,
+    ctxs,
+    diss,
+    kind,
+    props,
+    opt_off,
+    opt_m0,
+    opt_m1,
+    opt_cls,
+    mul_off,
+    mul_second,
+    mul_m0,
+    mul_cls,
+    fcfg,
+    icfg,
+):
+    """Pass 1 (see the module docstring). ``fcfg`` = (ctx_weight, subst_cost, cost tr39,
+    italic, digit, multi); ``icfg`` = (max_readings, cap, max_lookalike_number,
+    clean_text_tr39_only, max_word)."""
+    ctx_weight = fcfg[0]
+    sub = fcfg[1]
+    cls_cost = fcfg[2:6].copy()
+    limit = icfg[0]
+    cap = icfg[1]
+    max_look = icfg[2]
+    tr39_flag = icfg[3] != 0
+    max_word = icfg[4]
+    n_chunks = ctxs.size
+    fallback = np.zeros(n_chunks, np.bool_)
+    ch_e0 = np.zeros(n_chunks + 1, np.int64)  # entries of chunk c: ch_e0[c] .. ch_e0[c + 1]
+    ch_nw = np.zeros(n_chunks, np.int64)  # its top-level words come first
+    cap_e = max(16, ids.size // 2)
+    e_s = np.empty(cap_e, np.int64)
+    e_e = np.empty(cap_e, np.int64)
+    e_ctx = np.empty(cap_e, np.int64)
+    e_dis = np.empty(cap_e, np.int64)
+    e_start = np.empty(cap_e, np.int64)
+    e_code = np.empty(cap_e, np.int64)
+    e_flags = np.empty(cap_e, np.int64)  # 1 mixed, 2 clean, 4 has C, 8 has L, 16 has D, 32 part
+    e_own = np.empty(cap_e, np.int64)
+    e_p0 = np.empty(cap_e, np.int64)  # first part entry, -1 without split
+    e_np = np.empty(cap_e, np.int64)
+    e_r0 = np.empty(cap_e, np.int64)  # readings r0 .. r1
+    e_r1 = np.empty(cap_e, np.int64)
+    e_as = np.empty(cap_e, np.int64)  # as-written text in arena
+    e_ae = np.empty(cap_e, np.int64)
+    e_lm0 = np.empty(cap_e, np.int64)  # first LM span of the as-written runs, -1: none
+    cap_r = max(16, ids.size)
+    r_s = np.empty(cap_r, np.int64)
+    r_e = np.empty(cap_r, np.int64)
+    r_cost = np.empty(cap_r, np.float64)
+    r_prior = np.empty(cap_r, np.float64)
+    r_lm0 = np.empty(cap_r, np.int64)
+    arena = np.empty(max(16, ids.size * 4), np.int32)
+    na = 0
+    cap_sp = max(16, ids.size)
+    sp_s = np.empty(cap_sp, np.int64)
+    sp_e = np.empty(cap_sp, np.int64)
+    nsp = 0
+    ne = 0
+    nr = 0
+    for c in range(n_chunks):
+        c0, c1 = chunk_off[c], chunk_off[c + 1]
+        ch_e0[c] = ne
+        # words of the chunk (alnum runs), the sentence-start mark before them
+        startflag = False
+        i = c0
+        bad = False
+        nw0 = ne
+        while i < c1:
+            alnum = (props[ids[i]] & P_ALNUM) != 0
+            j = i
+            while j < c1 and ((props[ids[j]] & P_ALNUM) != 0) == alnum:
+                j += 1
+            if not alnum:
+                for q in range(i, j):
+                    if props[ids[q]] & P_MARK:
+                        startflag = True
+            else:
+                if j - i > max_word:
+                    bad = True
+                # disguised unless part of a longer number (textclean.repair._in_number)
+                alldig = True
+                for q in range(i, j):
+                    if not props[ids[q]] & P_ISDIGIT:
+                        alldig = False
+                        break
+                innum = False
+                if alldig:
+                    before = (
+                        i - c0 >= 2
+                        and (props[ids[i - 1]] & P_JOIN) != 0
+                        and (props[ids[i - 2]] & P_ISDIGIT) != 0
+                    )
+                    after = (
+                        j + 1 < c1
+                        and (props[ids[j]] & P_JOIN) != 0
+                        and (props[ids[j + 1]] & P_ISDIGIT) != 0
+                    )
+                    innum = before or after
+                if ne + 1 > e_s.size:
+                    m = 2 * e_s.size
+                    e_s = _grow_i(e_s, m)
+                    e_e = _grow_i(e_e, m)
+                    e_ctx = _grow_i(e_ctx, m)
+                    e_dis = _grow_i(e_dis, m)
+                    e_start = _grow_i(e_start, m)
+                    e_code = _grow_i(e_code, m)
+                    e_flags = _grow_i(e_flags, m)
+                    e_own = _grow_i(e_own, m)
+                    e_p0 = _grow_i(e_p0, m)
+                    e_np = _grow_i(e_np, m)
+                    e_r0 = _grow_i(e_r0, m)
+                    e_r1 = _grow_i(e_r1, m)
+                    e_as = _grow_i(e_as, m)
+                    e_ae = _grow_i(e_ae, m)
+                    e_lm0 = _grow_i(e_lm0, m)
+                e_s[ne] = i
+                e_e[ne] = j
+                e_ctx[ne] = ctxs[c]
+                e_dis[ne] = 1 if (diss[c] and not innum) else 0
+                e_start[ne] = 1 if (startflag and kind[ids[i]] == K_DIGIT) else 0
+                e_flags[ne] = 0
+                ne += 1
+                startflag = False
+            i = j
+        ch_nw[c] = ne - nw0
+        if bad:
+            fallback[c] = True
+            ne = nw0
+            ch_nw[c] = 0
+            continue
+        q = nw0
+        while q < ne:  # the chunk's words, then the parts of their splits
+            s, e = e_s[q], e_e[q]
+            w = ids[s:e]
+            n = e - s
+            ctx = e_ctx[q]
+            dis = e_dis[q] != 0
+            has_c = has_l = has_d = has_o = False
+            look = True
+            for x in w:
+                k = kind[x]
+                if k == K_CYR:
+                    has_c = True
+                elif k == K_LAT:
+                    has_l = True
+                elif k == K_DIGIT:
+                    has_d = True
+                else:
+                    has_o = True
+                if not props[x] & P_LOOK:
+                    look = False
+            mixed = has_c and has_l
+            fl = e_flags[q] & 32
+            if mixed:
+                fl |= 1
+            if has_c:
+                fl |= 4
+            if has_l:
+                fl |= 8
+            if has_d:
+                fl |= 16
+            clean = not mixed and not has_d
+            if clean:
+                fl |= 2
+            e_flags[q] = fl
+            e_p0[q] = -1
+            e_np[q] = 0
+            e_r0[q] = nr
+            e_r1[q] = nr
+            e_lm0[q] = -1
+            # as-written text into the arena
+            arena = _grow_i(arena, na + n + 1)
+            for t in range(n):
+                arena[na + t] = w[t]
+            e_as[q] = na
+            e_ae[q] = na + n
+            na += n
+            if has_o:
+                e_code[q] = C_OTHER
+                q += 1
+                continue
+            if not has_c and not has_l and not (dis and ctx >= 1 and n <= max_look and look):
+                e_code[q] = C_NUMBER
+                q += 1
+                continue
+            if has_d and not has_c and ctx < 1:
+                e_code[q] = C_NUMBER
+                q += 1
+                continue
+            own = -1
+            if clean:
+                own = 0 if has_c else 1
+            if not clean and not mixed and not has_c:
+                own = 1
+            e_own[q] = own
+            tr39 = 1 if (tr39_flag and clean and not dis) else 0
+            start = e_start[q] != 0
+            for script in range(2):
+                if script == own:
+                    continue
+                prior = _prior(script, ctx, n, ctx_weight)
+                flat, offs, costs = _readings(
+                    w,
+                    script,
+                    script * 2 + tr39,
+                    start,
+                    kind,
+                    props,
+                    opt_off,
+                    opt_m0,
+                    opt_m1,
+                    opt_cls,
+                    mul_off,
+                    mul_second,
+                    mul_m0,
+                    mul_cls,
+                    cls_cost,
+                    sub,
+                    limit,
+                    cap,
+                )
+                for r in range(costs.size):
+                    a, b = offs[r], offs[r + 1]
+                    if b - a == n:
+                        same = True
+                        for t in range(n):
+                            if flat[a + t] != w[t]:
+                                same = False
+                                break
+                        if same:
+                            continue
+                    if nr + 1 > r_s.size:
+                        m = 2 * r_s.size
+                        r_s = _grow_i(r_s, m)
+                        r_e = _grow_i(r_e, m)
+                        r_cost = _grow_f(r_cost, m)
+                        r_prior = _grow_f(r_prior, m)
+                        r_lm0 = _grow_i(r_lm0, m)
+                    arena = _grow_i(arena, na + (b - a) + 1)
+                    for t in range(b - a):
+                        arena[na + t] = flat[a + t]
+                    r_s[nr] = na
+                    r_e[nr] = na + (b - a)
+                    na += b - a
+                    r_cost[nr] = costs[r]
+                    r_prior[nr] = prior
+                    r_lm0[nr] = -1
+                    nr += 1
+            e_r1[q] = nr
+            # glue split (textclean.repair.HomoglyphRepairer._split); parts never split again
+            ncut = 0
+            cuts = np.empty(n, np.int64)
+            if not (fl & 32):
+                part_start = 0
+                a_s = 0
+                a_k = kind[w[0]]
+                t = 1
+                while t <= n:
+                    if t < n and kind[w[t]] == a_k:
+                        t += 1
+                        continue
+                    if t == n:
+                        break
+                    # run a = [a_s, t), run b starts at t
+                    b_k = kind[w[t]]
+                    u = t
+                    while u < n and kind[w[u]] == b_k:
+                        u += 1
+                    la, lb = t - a_s, u - t
+                    if a_k == K_DIGIT or b_k == K_DIGIT:
+                        ok = a_k == K_DIGIT and a_s == part_start and lb >= 2
+                    else:
+                        cc = ((props[w[t - 1]] & P_LOW) != 0) != ((props[w[t]] & P_LOW) != 0)
+                        ok = la >= 2 and lb >= 2 and (cc or (la >= 4 and lb >= 4))
+                    if ok:
+                        cuts[ncut] = t
+                        ncut += 1
+                        part_start = t
+                    a_s = t
+                    a_k = b_k
+                    t += 1
+            if ncut:
+                e_p0[q] = ne
+                e_np[q] = ncut + 1
+                ps = 0
+                for t in range(ncut + 1):
+                    pe = cuts[t] if t < ncut else n
+                    if ne + 1 > e_s.size:
+                        m = 2 * e_s.size
+                        e_s = _grow_i(e_s, m)
+                        e_e = _grow_i(e_e, m)
+                        e_ctx = _grow_i(e_ctx, m)
+                        e_dis = _grow_i(e_dis, m)
+                        e_start = _grow_i(e_start, m)
+                        e_code = _grow_i(e_code, m)
+                        e_flags = _grow_i(e_flags, m)
+                        e_own = _grow_i(e_own, m)
+                        e_p0 = _grow_i(e_p0, m)
+                        e_np = _grow_i(e_np, m)
+                        e_r0 = _grow_i(e_r0, m)
+                        e_r1 = _grow_i(e_r1, m)
+                        e_as = _grow_i(e_as, m)
+                        e_ae = _grow_i(e_ae, m)
+                        e_lm0 = _grow_i(e_lm0, m)
+                    alld = True
+                    for x in range(s + ps, s + pe):
+                        if kind[ids[x]] != K_DIGIT:
+                            alld = False
+                            break
+                    e_s[ne] = s + ps
+                    e_e[ne] = s + pe
+                    e_ctx[ne] = ctx
+                    e_dis[ne] = 1 if (dis and not alld) else 0
+                    e_start[ne] = 0
+                    e_flags[ne] = 32
+                    ne += 1
+                    ps = pe
+            nraw = e_r1[q] - e_r0[q]
+            part = (fl & 32) != 0
+            if nraw == 0:
+                e_code[q] = C_NORAW
+            elif mixed and ncut == 0 and nraw == 1:
+                e_code[q] = C_ONERAW
+            else:
+                e_code[q] = C_LM
+            # LM spans: letter runs of the texts the decision (or the split of the parent) scores
+            need_as = part or (
+                e_code[q] == C_LM and (clean or (not mixed and ncut == 0 and (has_c or has_l)))
+            )
+            need_r = part or e_code[q] == C_LM
+            ntexts = (1 if need_as else 0) + (nraw if need_r else 0)
+            for tt in range(ntexts):
+                if need_as and tt == 0:
+                    ts, te = e_as[q], e_ae[q]
+                    e_lm0[q] = nsp
+                else:
+                    r = e_r0[q] + tt - (1 if need_as else 0)
+                    ts, te = r_s[r], r_e[r]
+                    r_lm0[r] = nsp
+                x = ts
+                while x < te:
+                    isd = kind[arena[x]] == K_DIGIT
+                    y = x
+                    while y < te and (kind[arena[y]] == K_DIGIT) == isd:
+                        y += 1
+                    if not isd:
+                        if nsp + 1 > sp_s.size:
+                            sp_s = _grow_i(sp_s, 2 * sp_s.size)
+                            sp_e = _grow_i(sp_e, 2 * sp_e.size)
+                        sp_s[nsp] = x
+                        sp_e[nsp] = y
+                        nsp += 1
+                    x = y
+            q += 1
+    ch_e0[n_chunks] = ne
+    return (
+        fallback,
+        ch_e0,
+        ch_nw,
+        e_s[:ne],
+        e_e[:ne],
+        e_ctx[:ne],
+        e_dis[:ne],
+        e_code[:ne],
+        e_flags[:ne],
+        e_own[:ne],
+        e_p0[:ne],
+        e_np[:ne],
+        e_r0[:ne],
+        e_r1[:ne],
+        e_as[:ne],
+        e_ae[:ne],
+        e_lm0[:ne],
+        r_s[:nr],
+        r_e[:nr],
+        r_cost[:nr],
+        r_prior[:nr],
+        r_lm0[:nr],
+        arena[:na],
+        sp_s[:nsp],
+        sp_e[:nsp],
+    )
+
+
+@njit(cache=True)
+def _runs_score(arena, ts, te, lm, lm0, kind, props, number_score, glued, glued_lower):
+    """``HomoglyphRepairer._runs_score`` of arena[ts:te]; letter runs take the LM scores
+    ``lm[lm0], lm[lm0 + 1], ...`` in order."""
+    total = 0.0
+    x = ts
+    idx = 0
+    prev_s = -1
+    prev_e = -1
+    k = lm0
+    while x < te:
+        isd = kind[arena[x]] == K_DIGIT
+        y = x
+        while y < te and (kind[arena[y]] == K_DIGIT) == isd:
+            y += 1
+        if not isd:
+            total += lm[k]
+            k += 1
+        else:
+            total += number_score
+            if idx > 0:
+                inside = (
+                    y < te
+                    and (props[arena[prev_e - 1]] & P_LOW) != 0
+                    and (props[arena[y]] & P_LOW) != 0
+                )
+                long_lower = prev_e - prev_s >= 3 and _is_lower_slice(
+                    arena, prev_e - 3, prev_e, props
+                )
+                total -= glued_lower if inside or long_lower else glued
+        prev_s, prev_e = x, y
+        idx += 1
+        x = y
+    return total
+
+
+@njit(cache=True)
+def decide_chunks(
+    ids,
+    chunk_off,
+    fallback,
+    ch_e0,
+    ch_nw,
+    e_s,
+    e_e,
+    e_ctx,
+    e_dis,
+    e_code,
+    e_flags,
+    e_own,
+    e_p0,
+    e_np,
+    e_r0,
+    e_r1,
+    e_as,
+    e_ae,
+    e_lm0,
+    r_s,
+    r_e,
+    r_cost,
+    r_prior,
+    r_lm0,
+    arena,
+    lm,
+    kind,
+    props,
+    space_id,
+    fcfg,
+):
+    """Pass 2 (see the module docstring): (output ids, offsets per chunk, counts (n, 4):
+    mixed, repaired, ambiguous, broken). ``fcfg`` = (ctx_weight, number_score,
+    lookalike_number_score, split_cost, glued_digit_cost, glued_digit_lower_cost,
+    ambiguity_margin, digit_margin, letter_margin, caps_margin, disguised_caps_margin,
+    clean_margin, disguised_margin)."""
+    ctx_weight = fcfg[0]
+    number_score = fcfg[1]
+    look_score = fcfg[2]
+    split_cost = fcfg[3]
+    glued = fcfg[4]
+    glued_lower = fcfg[5]
+    amb_margin = fcfg[6]
+    digit_margin = fcfg[7]
+    letter_margin = fcfg[8]
+    caps_margin = fcfg[9]
+    dcaps_margin = fcfg[10]
+    clean_margin = fcfg[11]
+    dclean_margin = fcfg[12]
+    ne = e_s.size
+    # decisions: output text span in ``buf`` (arena plus split texts), score, flags
+    buf = np.empty(arena.size + 64, np.int32)
+    buf[: arena.size] = arena
+    nb = arena.size
+    d_s = np.empty(ne, np.int64)
+    d_e = np.empty(ne, np.int64)
+    d_score = np.empty(ne, np.float64)
+    d_changed = np.zeros(ne, np.bool_)
+    d_amb = np.zeros(ne, np.bool_)
+    nan = np.nan
+    maxc = 1
+    for q in range(ne):
+        maxc = max(maxc, e_r1[q] - e_r0[q] + 2)
+    c_s = np.empty(maxc, np.int64)
+    c_e = np.empty(maxc, np.int64)
+    c_sc = np.empty(maxc, np.float64)
+    c_base = np.empty(maxc, np.bool_)
+    order = np.empty(maxc, np.int64)
+    for q in range(ne - 1, -1, -1):  # parts (appended after their words) first
+        code = e_code[q]
+        fl = e_flags[q]
+        a_s, a_e = e_as[q], e_ae[q]
+        n = a_e - a_s
+        if code <= C_NUMBER:  # C_OTHER, C_NUMBER
+            d_s[q], d_e[q] = a_s, a_e
+            d_score[q] = number_score if code == C_NUMBER else nan
+            continue
+        mixed = (fl & 1) != 0
+        clean = (fl & 2) != 0
+        has_c = (fl & 4) != 0
+        has_l = (fl & 8) != 0
+        dis = e_dis[q] != 0
+        np_ = e_np[q]
+        # the split candidate
+        sp_s = -1
+        sp_e = -1
+        sp_total = 0.0
+        if np_ > 0:
+            p0 = e_p0[q]
+            sp_total = -split_cost * (np_ - 1)
+            length = 0
+            for p in range(p0, p0 + np_):
+                length += d_e[p] - d_s[p] + 1
+            buf = _grow_i(buf, nb + length + 1)
+            sp_s = nb
+            for p in range(p0, p0 + np_):
+                if p > p0:
+                    buf[nb] = space_id
+                    nb += 1
+                for t in range(d_s[p], d_e[p]):
+                    buf[nb] = buf[t]
+                    nb += 1
+                sc = d_score[p]
+                if np.isnan(sc):
+                    # the part's output is its own text or its only reading
+                    if d_s[p] == e_as[p]:
+                        sc = _runs_score(
+                            buf, d_s[p], d_e[p], lm, e_lm0[p], kind, props,
+                            number_score, glued, glued_lower,
+                        )  # fmt: skip
+                    else:
+                        r = e_r0[p]
+                        sc = _runs_score(
+                            buf, d_s[p], d_e[p], lm, r_lm0[r], kind, props,
+                            number_score, glued, glued_lower,
+                        )  # fmt: skip
+                sp_total += sc
+            sp_e = nb
+        r0, r1 = e_r0[q], e_r1[q]
+        if code == C_NORAW:
+            if np_ > 0:
+                d_s[q], d_e[q] = sp_s, sp_e
+                d_changed[q] = True
+            else:
+                d_s[q], d_e[q] = a_s, a_e
+            d_amb[q] = mixed and np_ == 0
+            d_score[q] = nan
+            continue
+        if code == C_ONERAW:
+            d_s[q], d_e[q] = r_s[r0], r_e[r0]
+            d_score[q] = nan
+            d_changed[q] = True
+            continue
+        # candidates: as written, readings, split
+        nc = 0
+        own = e_own[q]
+        if clean:
+            c_s[nc], c_e[nc] = a_s, a_e
+            c_sc[nc] = (lm[e_lm0[q]] - 0.0) + _prior(own, e_ctx[q], n, ctx_weight)
+            c_base[nc] = True
+            nc += 1
+        elif not has_c and not has_l:
+            c_s[nc], c_e[nc] = a_s, a_e
+            c_sc[nc] = look_score - 0.0 + 0.0
+            c_base[nc] = True
+            nc += 1
+        elif not mixed and np_ == 0:
+            c_s[nc], c_e[nc] = a_s, a_e
+            c_sc[nc] = (
+                _runs_score(
+                    buf, a_s, a_e, lm, e_lm0[q], kind, props, number_score, glued, glued_lower
+                )
+                - 0.0
+                + 0.0
+            )
+            c_base[nc] = True
+            nc += 1
+        for r in range(r0, r1):
+            c_s[nc], c_e[nc] = r_s[r], r_e[r]
+            sc = _runs_score(
+                buf, r_s[r], r_e[r], lm, r_lm0[r], kind, props, number_score, glued, glued_lower
+            )
+            c_sc[nc] = sc - r_cost[r] + r_prior[r]
+            c_base[nc] = False
+            nc += 1
+        if np_ > 0:
+            c_s[nc], c_e[nc] = sp_s, sp_e
+            c_sc[nc] = sp_total - 0.0 + 0.0
+            c_base[nc] = True
+            nc += 1
+        # stable sort by (-score, text)
+        for a in range(nc):
+            order[a] = a
+        for a in range(1, nc):
+            x = order[a]
+            b = a - 1
+            while b >= 0:
+                y = order[b]
+                if c_sc[y] < c_sc[x] or (
+                    c_sc[y] == c_sc[x] and _less_text(buf, c_s[x], c_e[x], c_s[y], c_e[y])
+                ):
+                    order[b + 1] = y
+                    b -= 1
+                else:
+                    break
+            order[b + 1] = x
+        best = order[0]
+        if mixed:
+            rival = -1
+            for a in range(1, nc):
+                if not _eq_text(buf, c_s[order[a]], c_e[order[a]], c_s[best], c_e[best]):
+                    rival = order[a]
+                    break
+            d_amb[q] = rival >= 0 and c_sc[best] - c_sc[rival] < amb_margin
+            d_s[q], d_e[q] = c_s[best], c_e[best]
+            d_score[q] = c_sc[best]
+            d_changed[q] = not _eq_text(buf, c_s[best], c_e[best], a_s, a_e)
+            continue
+        base = -1
+        for a in range(nc):
+            if c_base[order[a]]:
+                base = order[a]
+                break
+        w = buf[a_s:a_e]
+        if not clean:
+            margin = digit_margin
+        elif n == 1 and _is_upper_str(w, props) and not dis:
+            margin = letter_margin
+        elif n >= 2 and _is_upper_str(w, props):
+            margin = dcaps_margin if dis else caps_margin
+        else:
+            margin = dclean_margin if dis else clean_margin
+        if best != base and c_sc[best] - c_sc[base] >= margin:
+            d_s[q], d_e[q] = c_s[best], c_e[best]
+            d_score[q] = c_sc[best]
+            d_changed[q] = True
+            continue
+        rival = -1
+        for a in range(nc):
+            o = order[a]
+            if o != base and not _eq_text(buf, c_s[o], c_e[o], c_s[base], c_e[base]):
+                rival = o
+                break
+        d_amb[q] = clean and rival >= 0 and c_sc[rival] - c_sc[base] > -amb_margin
+        d_s[q], d_e[q] = c_s[base], c_e[base]
+        d_score[q] = c_sc[base]
+        d_changed[q] = not _eq_text(buf, c_s[base], c_e[base], a_s, a_e)
+    # chunk outputs
+    n_chunks = chunk_off.size - 1
+    out = np.empty(ids.size + 16, np.int32)
+    no = 0
+    out_off = np.zeros(n_chunks + 1, np.int64)
+    counts = np.zeros((n_chunks, 4), np.int32)
+    for c in range(n_chunks):
+        out_off[c] = no
+        if fallback[c]:
+            continue
+        c0, c1 = chunk_off[c], chunk_off[c + 1]
+        q = ch_e0[c]
+        i = c0
+        while i < c1:
+            alnum = (props[ids[i]] & P_ALNUM) != 0
+            j = i
+            while j < c1 and ((props[ids[j]] & P_ALNUM) != 0) == alnum:
+                j += 1
+            if not alnum:
+                out = _grow_i(out, no + (j - i) + 1)
+                for t in range(i, j):
+                    if not props[ids[t]] & P_MARK:
+                        out[no] = ids[t]
+                        no += 1
+            else:
+                ln = d_e[q] - d_s[q]
+                out = _grow_i(out, no + ln + 1)
+                for t in range(d_s[q], d_e[q]):
+                    out[no] = buf[t]
+                    no += 1
+                mixed = (e_flags[q] & 1) != 0
+                counts[c, 0] += mixed
+                counts[c, 1] += d_changed[q]
+                counts[c, 2] += d_amb[q]
+                counts[c, 3] += mixed or d_changed[q]
+                q += 1
+            i = j
+    out_off[n_chunks] = no
+    return out[:no], out_off, counts
+
+
+# ---------------------------------------------------------------------- Python-side tables
+_CLASS_IDS = {"tr39": 0, "italic": 1, "digit": 2, "multi": 3}
+_LOW_LIMIT = 0x530  # every character of a reading or of a word that gets readings is below this
+_NUMBER_JOINERS = ".,:/-"
+START_MARK = "\x01"
+
+
+def _char_props(ch: str) -> tuple[int, int]:
+    """(kind, property bits) of one character, as the Python decision sees it."""
+    if "0" <= ch <= "9":
+        k = K_DIGIT
+    elif is_cyrillic(ch):
+        k = K_CYR
+    elif is_latin(ch):
+        k = K_LAT
+    else:
+        k = K_OTHER
+    p = 0
+    for flag, ok in (
+        (P_UP, ch.isupper()),
+        (P_LOW, ch.islower()),
+        (P_TITLE, ch.istitle() and not ch.isupper()),
+        (P_ALPHA, ch.isalpha()),
+        (P_ALNUM, ch.isalnum()),
+        (P_ISDIGIT, ch.isdigit()),
+        (P_JOIN, ch in _NUMBER_JOINERS),
+        (P_LOOK, ch in "0346"),
+        (P_MARK, ch == START_MARK),
+    ):
+        if ok:
+            p |= flag
+    return k, p
+
+
+class CharTables:
+    """Character properties (indexed by code point, filled lazily for characters above
+    U+052F) and the confusables tables in array form for the kernels."""
+
+    def __init__(self) -> None:
+        self.kind = np.full(0x110000, K_OTHER, np.int8)
+        self.props = np.zeros(0x110000, np.int32)
+        self.known = np.zeros(0x110000, np.bool_)
+        for cp in range(_LOW_LIMIT):
+            self.kind[cp], self.props[cp] = _char_props(chr(cp))
+        self.known[:_LOW_LIMIT] = True
+        from textclean.repair import _TR39_TABLES  # the tables ``_readings_dp`` reads
+
+        tabs = [TO_CYR, _TR39_TABLES["C"], TO_LAT, _TR39_TABLES["L"]]
+        size = _LOW_LIMIT + 1
+        self.opt_off = np.zeros((4, size), np.int64)
+        self.mul_off = np.zeros((4, size), np.int64)
+        m0: list[int] = []
+        m1: list[int] = []
+        cl: list[int] = []
+        g2: list[int] = []
+        g0: list[int] = []
+        gc: list[int] = []
+        most_opts, most_multi = 0, 0
+        for t, table in enumerate(tabs):
+            singles: dict[int, list] = {}
+            multis: dict[int, list] = {}
+            for key, opts in table.items():
+                if len(key) == 1:
+                    singles[ord(key)] = list(opts)
+                    most_opts = max(most_opts, len(opts))
+                elif len(key) == 2:
+                    multis.setdefault(ord(key[0]), []).extend((ord(key[1]), o) for o in opts)
+                    most_multi = max(most_multi, len(opts))
+                else:
+                    raise ValueError(f"confusables key {key!r} longer than 2 characters")
+            for cp in range(_LOW_LIMIT):
+                self.opt_off[t, cp] = len(m0)
+                for meant, c in singles.get(cp, ()):
+                    if not 1 <= len(meant) <= 2 or max(map(ord, meant)) >= _LOW_LIMIT:
+                        raise ValueError(f"confusables reading {meant!r} not supported")
+                    m0.append(ord(meant[0]))
+                    m1.append(ord(meant[1]) if len(meant) == 2 else -1)
+                    cl.append(_CLASS_IDS[c])
+                self.mul_off[t, cp] = len(g0)
+                for second, (meant, c) in multis.get(cp, ()):
+                    if len(meant) != 1:
+                        raise ValueError(f"multi-character reading {meant!r} not supported")
+                    g2.append(second)
+                    g0.append(ord(meant))
+                    gc.append(_CLASS_IDS[c])
+            self.opt_off[t, _LOW_LIMIT] = len(m0)
+            self.mul_off[t, _LOW_LIMIT] = len(g0)
+        self.opt_m0 = np.array(m0, np.int32)
+        self.opt_m1 = np.array(m1, np.int32)
+        self.opt_cls = np.array(cl, np.int64)
+        self.mul_second = np.array(g2, np.int32)
+        self.mul_m0 = np.array(g0, np.int32)
+        self.mul_cls = np.array(gc, np.int64)
+        self.width = 1 + most_opts + most_multi  # DP states per reading kept, at most
+
+    def learn(self, cps: np.ndarray) -> None:
+        """Fill the properties of the code points of ``cps`` not seen before."""
+        high = cps[cps >= _LOW_LIMIT]
+        if high.size == 0:
+            return
+        new = np.unique(high[~self.known[high]])
+        for cp in new.tolist():
+            self.kind[cp], self.props[cp] = _char_props(chr(cp))
+        self.known[new] = True
