@@ -49,24 +49,6 @@ P_UP, P_LOW, P_TITLE, P_ALPHA, P_ALNUM, P_ISDIGIT, P_JOIN, P_LOOK, P_MARK = (
 
 
 @njit(cache=True)
-def _grow_i(a, need):
-    if need <= a.size:
-        return a
-    b = np.empty(max(need, 2 * a.size), a.dtype)
-    b[: a.size] = a
-    return b
-
-
-@njit(cache=True)
-def _grow_f(a, need):
-    if need <= a.size:
-        return a
-    b = np.empty(max(need, 2 * a.size), a.dtype)
-    b[: a.size] = a
-    return b
-
-
-@njit(cache=True)
 def _less_text(buf, s1, e1, s2, e2):
     """buf[s1:e1] < buf[s2:e2] as Python compares strings (ids are in code point order)."""
     n1, n2 = e1 - s1, e2 - s2
@@ -115,6 +97,32 @@ def _is_lower_slice(buf, s, e, props):
 
 
 @njit(cache=True)
+def _workspace(max_word, cap, limit):
+    """Scratch arrays for ``_readings`` (one set per batch, reused for every word)."""
+    maxnodes = (max_word + 1) * cap + 1
+    return (
+        np.empty(maxnodes, np.int32),
+        np.empty(maxnodes, np.int32),
+        np.empty(maxnodes, np.int32),
+        np.empty(maxnodes, np.float64),
+        np.empty((max_word + 1, cap), np.int32),
+        np.zeros(max_word + 1, np.int32),
+        np.empty((cap, 2 * max_word + 1), np.int32),
+        np.zeros(cap, np.int32),
+        np.empty(2 * max_word + 1, np.int32),
+        np.empty(cap, np.float64),
+        np.empty(cap, np.int64),
+        np.empty(cap, np.int64),
+        np.empty(limit * (2 * max_word + 1), np.int32),
+        np.empty(limit + 1, np.int64),
+        np.empty(limit, np.float64),
+        np.empty(cap, np.int32),
+        np.empty(cap, np.int32),
+        np.empty(cap, np.float64),
+    )
+
+
+@njit(cache=True)
 def _readings(
     w,
     script,
@@ -134,9 +142,13 @@ def _readings(
     sub,
     limit,
     cap,
+    ws,
 ):
-    """All-``script`` readings of ``w`` (the ``_readings_dp`` programme): (texts as a flat id
-    array, offsets, costs), cheapest first, at most ``limit``."""
+    """All-``script`` readings of ``w`` (the ``_readings_dp`` programme), cheapest first, at
+    most ``limit``: their number; texts, offsets and costs are in ``ws[12]``, ``ws[13]``,
+    ``ws[14]``."""
+    par, a0, a1, pen, st, cnt, texts, lens, tmp, keyp, uniq, order, flat, offs, costs = ws[:15]
+    om0, om1, oc = ws[15], ws[16], ws[17]
     n = w.size
     nal = 0
     allup = True
@@ -146,13 +158,7 @@ def _readings(
             if not props[c] & P_UP:
                 allup = False
     upper = nal >= 2 and allup
-    maxnodes = (n + 1) * cap + 1
-    par = np.empty(maxnodes, np.int32)
-    a0 = np.empty(maxnodes, np.int32)
-    a1 = np.empty(maxnodes, np.int32)
-    pen = np.empty(maxnodes, np.float64)
-    st = np.empty((n + 1, cap), np.int32)
-    cnt = np.zeros(n + 1, np.int32)
+    cnt[: n + 1] = 0
     par[0] = -1
     a0[0] = -1
     a1[0] = -1
@@ -160,10 +166,6 @@ def _readings(
     st[0, 0] = 0
     cnt[0] = 1
     nn = 1
-    om0 = np.empty(16, np.int32)
-    om1 = np.empty(16, np.int32)
-    oc = np.empty(16, np.float64)
-    keyp = np.empty(cap, np.float64)
     for i in range(n):
         k = cnt[i]
         if k == 0:
@@ -231,10 +233,6 @@ def _readings(
                     cnt[i + 2] += 1
                     nn += 1
     k = cnt[n]
-    maxlen = 2 * n
-    texts = np.empty((max(k, 1), max(maxlen, 1)), np.int32)
-    lens = np.zeros(max(k, 1), np.int32)
-    tmp = np.empty(max(maxlen, 1), np.int32)
     for s in range(k):
         node = st[n, s]
         m = 0
@@ -249,7 +247,6 @@ def _readings(
             texts[s, j] = tmp[m - 1 - j]
         lens[s] = m
     # distinct texts with their lowest cost
-    uniq = np.empty(max(k, 1), np.int64)
     nu = 0
     for s in range(k):
         node = st[n, s]
@@ -272,7 +269,8 @@ def _readings(
         elif pen[node] < keyp[found]:
             keyp[found] = pen[node]
     # sort by (cost, text)
-    order = np.arange(nu)
+    for a in range(nu):
+        order[a] = a
     for a in range(1, nu):
         x = order[a]
         b = a - 1
@@ -301,12 +299,6 @@ def _readings(
             b -= 1
         order[b + 1] = x
     nr = min(nu, limit)
-    total = 0
-    for r in range(nr):
-        total += lens[uniq[order[r]]]
-    flat = np.empty(total, np.int32)
-    offs = np.empty(nr + 1, np.int64)
-    costs = np.empty(nr, np.float64)
     p = 0
     offs[0] = 0
     for r in range(nr):
@@ -316,7 +308,7 @@ def _readings(
             p += 1
         offs[r + 1] = p
         costs[r] = keyp[order[r]]
-    return flat, offs, costs
+    return nr
 
 
 @njit(cache=True)
@@ -341,12 +333,14 @@ def analyze_chunks(
     mul_second,
     mul_m0,
     mul_cls,
+    fcls,
     fcfg,
     icfg,
 ):
     """Pass 1 (see the module docstring). ``fcfg`` = (ctx_weight, subst_cost, cost tr39,
     italic, digit, multi); ``icfg`` = (max_readings, cap, max_lookalike_number,
-    clean_text_tr39_only, max_word)."""
+    clean_text_tr39_only, max_word, and the capacities for words, readings, arena and LM
+    spans). ``status`` 1: a capacity was too small, call again with larger ones."""
     ctx_weight = fcfg[0]
     sub = fcfg[1]
     cls_cost = fcfg[2:6].copy()
@@ -359,7 +353,11 @@ def analyze_chunks(
     fallback = np.zeros(n_chunks, np.bool_)
     ch_e0 = np.zeros(n_chunks + 1, np.int64)  # entries of chunk c: ch_e0[c] .. ch_e0[c + 1]
     ch_nw = np.zeros(n_chunks, np.int64)  # its top-level words come first
-    cap_e = max(16, ids.size // 2)
+    cap_e = icfg[5]
+    cap_r = icfg[6]
+    cap_a = icfg[7]
+    cap_sp = icfg[8]
+    status = 0
     e_s = np.empty(cap_e, np.int64)
     e_e = np.empty(cap_e, np.int64)
     e_ctx = np.empty(cap_e, np.int64)
@@ -375,23 +373,27 @@ def analyze_chunks(
     e_as = np.empty(cap_e, np.int64)  # as-written text in arena
     e_ae = np.empty(cap_e, np.int64)
     e_lm0 = np.empty(cap_e, np.int64)  # first LM span of the as-written runs, -1: none
-    cap_r = max(16, ids.size)
     r_s = np.empty(cap_r, np.int64)
     r_e = np.empty(cap_r, np.int64)
     r_cost = np.empty(cap_r, np.float64)
     r_prior = np.empty(cap_r, np.float64)
     r_lm0 = np.empty(cap_r, np.int64)
-    arena = np.empty(max(16, ids.size * 4), np.int32)
+    arena = np.empty(cap_a, np.int32)
     na = 0
-    cap_sp = max(16, ids.size)
     sp_s = np.empty(cap_sp, np.int64)
     sp_e = np.empty(cap_sp, np.int64)
     nsp = 0
     ne = 0
     nr = 0
+    ws = _workspace(max_word, cap, limit)
+    flat, offs, costs = ws[12], ws[13], ws[14]
+    cuts = np.empty(max_word + 1, np.int64)
     for c in range(n_chunks):
         c0, c1 = chunk_off[c], chunk_off[c + 1]
         ch_e0[c] = ne
+        if ne + (c1 - c0) > cap_e:
+            status = 1
+            break
         # words of the chunk (alnum runs), the sentence-start mark before them
         startflag = False
         i = c0
@@ -428,23 +430,6 @@ def analyze_chunks(
                         and (props[ids[j + 1]] & P_ISDIGIT) != 0
                     )
                     innum = before or after
-                if ne + 1 > e_s.size:
-                    m = 2 * e_s.size
-                    e_s = _grow_i(e_s, m)
-                    e_e = _grow_i(e_e, m)
-                    e_ctx = _grow_i(e_ctx, m)
-                    e_dis = _grow_i(e_dis, m)
-                    e_start = _grow_i(e_start, m)
-                    e_code = _grow_i(e_code, m)
-                    e_flags = _grow_i(e_flags, m)
-                    e_own = _grow_i(e_own, m)
-                    e_p0 = _grow_i(e_p0, m)
-                    e_np = _grow_i(e_np, m)
-                    e_r0 = _grow_i(e_r0, m)
-                    e_r1 = _grow_i(e_r1, m)
-                    e_as = _grow_i(e_as, m)
-                    e_ae = _grow_i(e_ae, m)
-                    e_lm0 = _grow_i(e_lm0, m)
                 e_s[ne] = i
                 e_e[ne] = j
                 e_ctx[ne] = ctxs[c]
@@ -465,6 +450,15 @@ def analyze_chunks(
             s, e = e_s[q], e_e[q]
             w = ids[s:e]
             n = e - s
+            # room for this word's parts, readings, texts and LM spans
+            if (
+                ne + n + 1 > cap_e
+                or nr + 2 * limit > cap_r
+                or na + n + 4 * limit * n + 2 > cap_a
+                or nsp + (2 * limit + 1) * n + 1 > cap_sp
+            ):
+                status = 1
+                break
             ctx = e_ctx[q]
             dis = e_dis[q] != 0
             has_c = has_l = has_d = has_o = False
@@ -501,7 +495,6 @@ def analyze_chunks(
             e_r1[q] = nr
             e_lm0[q] = -1
             # as-written text into the arena
-            arena = _grow_i(arena, na + n + 1)
             for t in range(n):
                 arena[na + t] = w[t]
             e_as[q] = na
@@ -531,27 +524,44 @@ def analyze_chunks(
                 if script == own:
                     continue
                 prior = _prior(script, ctx, n, ctx_weight)
-                flat, offs, costs = _readings(
-                    w,
-                    script,
-                    script * 2 + tr39,
-                    start,
-                    kind,
-                    props,
-                    opt_off,
-                    opt_m0,
-                    opt_m1,
-                    opt_cls,
-                    mul_off,
-                    mul_second,
-                    mul_m0,
-                    mul_cls,
-                    cls_cost,
-                    sub,
-                    limit,
-                    cap,
-                )
-                for r in range(costs.size):
+                # one reading without the programme when every character has at most one
+                # (fcls: 0 none at all, 1 kept, 2 one reading, 3 needs the programme)
+                tb = script * 2 + tr39
+                worst = 1
+                for x in w:
+                    f = fcls[tb, x]
+                    if f == 0:
+                        worst = 0
+                        break
+                    if f == 3:
+                        worst = 3
+                if worst == 0:
+                    nread = 0
+                elif worst == 3:
+                    nread = _readings(
+                        w, script, tb, start, kind, props, opt_off, opt_m0, opt_m1, opt_cls,
+                        mul_off, mul_second, mul_m0, mul_cls, cls_cost, sub, limit, cap, ws,
+                    )  # fmt: skip
+                else:
+                    pz = 0.0
+                    m = 0
+                    for x in w:
+                        if fcls[tb, x] == 1:
+                            flat[m] = x
+                            m += 1
+                        else:
+                            j = opt_off[tb, x]
+                            flat[m] = opt_m0[j]
+                            m += 1
+                            if opt_m1[j] >= 0:
+                                flat[m] = opt_m1[j]
+                                m += 1
+                            pz = pz + (sub + cls_cost[opt_cls[j]])
+                    offs[0] = 0
+                    offs[1] = m
+                    costs[0] = pz
+                    nread = 1
+                for r in range(nread):
                     a, b = offs[r], offs[r + 1]
                     if b - a == n:
                         same = True
@@ -561,14 +571,6 @@ def analyze_chunks(
                                 break
                         if same:
                             continue
-                    if nr + 1 > r_s.size:
-                        m = 2 * r_s.size
-                        r_s = _grow_i(r_s, m)
-                        r_e = _grow_i(r_e, m)
-                        r_cost = _grow_f(r_cost, m)
-                        r_prior = _grow_f(r_prior, m)
-                        r_lm0 = _grow_i(r_lm0, m)
-                    arena = _grow_i(arena, na + (b - a) + 1)
                     for t in range(b - a):
                         arena[na + t] = flat[a + t]
                     r_s[nr] = na
@@ -581,7 +583,6 @@ def analyze_chunks(
             e_r1[q] = nr
             # glue split (textclean.repair.HomoglyphRepairer._split); parts never split again
             ncut = 0
-            cuts = np.empty(n, np.int64)
             if not (fl & 32):
                 part_start = 0
                 a_s = 0
@@ -617,23 +618,6 @@ def analyze_chunks(
                 ps = 0
                 for t in range(ncut + 1):
                     pe = cuts[t] if t < ncut else n
-                    if ne + 1 > e_s.size:
-                        m = 2 * e_s.size
-                        e_s = _grow_i(e_s, m)
-                        e_e = _grow_i(e_e, m)
-                        e_ctx = _grow_i(e_ctx, m)
-                        e_dis = _grow_i(e_dis, m)
-                        e_start = _grow_i(e_start, m)
-                        e_code = _grow_i(e_code, m)
-                        e_flags = _grow_i(e_flags, m)
-                        e_own = _grow_i(e_own, m)
-                        e_p0 = _grow_i(e_p0, m)
-                        e_np = _grow_i(e_np, m)
-                        e_r0 = _grow_i(e_r0, m)
-                        e_r1 = _grow_i(e_r1, m)
-                        e_as = _grow_i(e_as, m)
-                        e_ae = _grow_i(e_ae, m)
-                        e_lm0 = _grow_i(e_lm0, m)
                     alld = True
                     for x in range(s + ps, s + pe):
                         if kind[ids[x]] != K_DIGIT:
@@ -676,16 +660,16 @@ def analyze_chunks(
                     while y < te and (kind[arena[y]] == K_DIGIT) == isd:
                         y += 1
                     if not isd:
-                        if nsp + 1 > sp_s.size:
-                            sp_s = _grow_i(sp_s, 2 * sp_s.size)
-                            sp_e = _grow_i(sp_e, 2 * sp_e.size)
                         sp_s[nsp] = x
                         sp_e[nsp] = y
                         nsp += 1
                     x = y
             q += 1
+        if status:
+            break
     ch_e0[n_chunks] = ne
     return (
+        status,
         fallback,
         ch_e0,
         ch_nw,
@@ -803,7 +787,7 @@ def decide_chunks(
     dclean_margin = fcfg[12]
     ne = e_s.size
     # decisions: output text span in ``buf`` (arena plus split texts), score, flags
-    buf = np.empty(arena.size + 64, np.int32)
+    buf = np.empty(arena.size + 3 * ids.size + 16, np.int32)  # a split text is <= 3x its word
     buf[: arena.size] = arena
     nb = arena.size
     d_s = np.empty(ne, np.int64)
@@ -842,10 +826,6 @@ def decide_chunks(
         if np_ > 0:
             p0 = e_p0[q]
             sp_total = -split_cost * (np_ - 1)
-            length = 0
-            for p in range(p0, p0 + np_):
-                length += d_e[p] - d_s[p] + 1
-            buf = _grow_i(buf, nb + length + 1)
             sp_s = nb
             for p in range(p0, p0 + np_):
                 if p > p0:
@@ -981,7 +961,7 @@ def decide_chunks(
         d_changed[q] = not _eq_text(buf, c_s[base], c_e[base], a_s, a_e)
     # chunk outputs
     n_chunks = chunk_off.size - 1
-    out = np.empty(ids.size + 16, np.int32)
+    out = np.empty(3 * ids.size + 16, np.int32)
     no = 0
     out_off = np.zeros(n_chunks + 1, np.int64)
     counts = np.zeros((n_chunks, 4), np.int32)
@@ -998,14 +978,11 @@ def decide_chunks(
             while j < c1 and ((props[ids[j]] & P_ALNUM) != 0) == alnum:
                 j += 1
             if not alnum:
-                out = _grow_i(out, no + (j - i) + 1)
                 for t in range(i, j):
                     if not props[ids[t]] & P_MARK:
                         out[no] = ids[t]
                         no += 1
             else:
-                ln = d_e[q] - d_s[q]
-                out = _grow_i(out, no + ln + 1)
                 for t in range(d_s[q], d_e[q]):
                     out[no] = buf[t]
                     no += 1
@@ -1114,6 +1091,25 @@ class CharTables:
         self.mul_m0 = np.array(g0, np.int32)
         self.mul_cls = np.array(gc, np.int64)
         self.width = 1 + most_opts + most_multi  # DP states per reading kept, at most
+        # per table and character: 0 no reading at all, 1 kept as written, 2 exactly one
+        # reading (and no multi-character rule), 3 needs the reading programme
+        in_multi = [{ord(c) for key in table if len(key) == 2 for c in key} for table in tabs]
+        multi_first = [{ord(key[0]) for key in table if len(key) == 2} for table in tabs]
+        self.fcls = np.zeros((4, size), np.int8)
+        for t in range(4):
+            keep = K_CYR if t < 2 else K_LAT
+            for cp in range(_LOW_LIMIT):
+                nopt = self.opt_off[t, cp + 1] - self.opt_off[t, cp]
+                if self.kind[cp] == keep:
+                    if nopt:
+                        raise ValueError(f"confusables: {chr(cp)!r} has a reading in its script")
+                    self.fcls[t, cp] = 1
+                elif self.kind[cp] == K_DIGIT or nopt >= 2 or cp in multi_first[t]:
+                    self.fcls[t, cp] = 3
+                elif nopt == 1:
+                    self.fcls[t, cp] = 2
+                else:
+                    self.fcls[t, cp] = 3 if cp in in_multi[t] else 0
 
     def learn(self, cps: np.ndarray) -> None:
         """Fill the properties of the code points of ``cps`` not seen before."""

@@ -795,15 +795,23 @@ class HomoglyphRepairer:
             [cfg.ctx_weight, cfg.subst_cost, cc["tr39"], cc["italic"], cc["digit"], cc["multi"]]
         )
         limit = cfg.max_readings
-        icfg1 = np.array(
-            [limit, limit * tab.width, cfg.max_lookalike_number, cfg.clean_text_tr39_only,
-             K.MAX_WORD],
-            np.int64,
-        )  # fmt: skip
-        res = K.analyze_chunks(
-            cps, off, ctx, dis, tab.kind, tab.props, tab.opt_off, tab.opt_m0, tab.opt_m1,
-            tab.opt_cls, tab.mul_off, tab.mul_second, tab.mul_m0, tab.mul_cls, fcfg1, icfg1,
-        )  # fmt: skip
+        size = cps.size + 16
+        caps = [size // 2, size, 4 * size, size]  # words, readings, arena, LM spans
+        while True:
+            icfg1 = np.array(
+                [limit, limit * tab.width, cfg.max_lookalike_number, cfg.clean_text_tr39_only,
+                 K.MAX_WORD, *caps],
+                np.int64,
+            )  # fmt: skip
+            res = K.analyze_chunks(
+                cps, off, ctx, dis, tab.kind, tab.props, tab.opt_off, tab.opt_m0, tab.opt_m1,
+                tab.opt_cls, tab.mul_off, tab.mul_second, tab.mul_m0, tab.mul_cls, tab.fcls,
+                fcfg1, icfg1,
+            )  # fmt: skip
+            if res[0] == 0:
+                break
+            caps = [2 * c for c in caps]  # rare: more readings or parts than estimated
+        res = res[1:]
         arena, sp_s, sp_e = res[-3], res[-2], res[-1]
         # LM scores of the letter runs the decisions weigh (distinct strings scored once)
         if sp_s.size:
