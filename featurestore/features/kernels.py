@@ -206,16 +206,34 @@ def _find(tkey, key, shift, mask):
 
 
 @njit(cache=True, inline="always")
-def _insert_text(cps, s, e, nmax, wanted, lo, hi, tkey, cnt, used, shift, mask, new_per_order):
+def _bigram_bit(cps, i):
+    """Bit index (16 bits) of the bigram at cps[i], cps[i+1]; collisions only cost pruning."""
+    return ((np.uint32(cps[i]) * np.uint32(40503)) ^ np.uint32(cps[i + 1])) & np.uint32(0xFFFF)
+
+
+@njit(cache=True, inline="always")
+def _has_bit(bmap, bit):
+    return (bmap[bit >> np.uint32(6)] >> np.uint64(bit & np.uint32(63))) & np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def _insert_text(
+    cps, s, e, nmax, wanted, lo, hi, tkey, cnt, used, shift, mask, new_per_order, bmap, pruned
+):
     """Put the n-grams of cps[s:e] (orders wanted or lo..hi) into the local table with counts.
 
     Adds the number of distinct n-grams of each wanted order to ``new_per_order`` and returns
-    how many slots were used (listed in ``used``, to empty the table afterwards).
+    how many slots were used (listed in ``used``, to empty the table afterwards). With
+    ``pruned``, n-grams of order >= 2 starting where the bigram's bit is not set in ``bmap`` are
+    left out (the pair kernel: such n-grams cannot be in the other text).
     """
     n_used = 0
     for i in range(s, e):
         h = _FNV_OFFSET
-        for n in range(1, nmax + 1):
+        top = nmax
+        if pruned and (i + 1 >= e or _has_bit(bmap, _bigram_bit(cps, i)) == 0):
+            top = 1
+        for n in range(1, top + 1):
             if i + n > e:
                 break
             h = (h ^ np.uint64(cps[i + n - 1])) * _FNV_PRIME
@@ -249,10 +267,25 @@ def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_bl
         tkey = np.zeros(cap, np.uint64)
         cnt = np.zeros(cap, np.int32)
         used = np.zeros(cap, np.uint64)
+        no_map = np.zeros(1, np.uint64)
         for d in range(b0, b1):
             s, e = starts[d], starts[d + 1]
             n_used = _insert_text(
-                cps, s, e, nmax, wanted, lo, hi, tkey, cnt, used, shift, mask, sizes[d]
+                cps,
+                s,
+                e,
+                nmax,
+                wanted,
+                lo,
+                hi,
+                tkey,
+                cnt,
+                used,
+                shift,
+                mask,
+                sizes[d],
+                no_map,
+                False,
             )
             acc = 0.0
             for k in range(n_used):
@@ -274,6 +307,12 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
     The dot is sum over shared n-grams of orders lo..hi of tf_a * tf_b * idf^2 (divide by both
     norms for the cosine). A's n-grams go into the local table with their counts; B's probe it; a
     count turns negative once B has matched it, so each shared n-gram is counted once.
+
+    Two prunings keep the work near one pass over the texts for pairs that share little, both
+    exact because every n-gram shared by A and B has its prefixes shared too: A's n-grams of
+    order >= 2 are inserted only where A's bigram is in B's bigram bitmap, and B stops probing
+    longer n-grams at a position once one order is missing from A. (Counts stay complete: every
+    occurrence in A of a shared n-gram starts with the same, shared, bigram.)
     """
     m = len(d1)
     inter = np.zeros((m, nmax + 1), np.int32)
@@ -292,9 +331,14 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
         cnt = np.zeros(cap, np.int32)
         idf2 = np.zeros(cap, np.float64)
         used = np.zeros(cap, np.uint64)
+        bmap = np.zeros(1024, np.uint64)  # 65,536-bit bigram bitmap of B
         scratch = np.zeros(nmax + 1, np.int32)  # set sizes of A: not needed here
         for p in range(p0, p1):
             a, b = d1[p], d2[p]
+            s, e = starts[b], starts[b + 1]
+            for i in range(s, e - 1):
+                bit = _bigram_bit(cps, i)
+                bmap[bit >> np.uint32(6)] |= np.uint64(1) << np.uint64(bit & np.uint32(63))
             n_used = _insert_text(
                 cps,
                 starts[a],
@@ -309,10 +353,11 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
                 shift,
                 mask,
                 scratch,
+                bmap,
+                True,
             )
             for k in range(n_used):
                 idf2[used[k]] = -1.0  # idf not looked up yet
-            s, e = starts[b], starts[b + 1]
             acc = 0.0
             for i in range(s, e):
                 h = _FNV_OFFSET
@@ -326,7 +371,7 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
                     key = _tag(h, n)
                     j = _find(tkey, key, shift, mask)
                     if j < 0:
-                        continue  # not in A
+                        break  # not in A, so no longer n-gram starting here is
                     c = cnt[j]
                     if c > 0:  # first match of this n-gram
                         cnt[j] = -c
@@ -342,6 +387,7 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
             dot[p] = acc
             for k in range(n_used):
                 tkey[used[k]] = _EMPTY
+            bmap[:] = 0
     return inter, dot
 
 
@@ -392,3 +438,71 @@ def csr_pair_shared(indptr, indices, col_group, n_groups, d1, d2):
             else:
                 j += 1
     return out
+
+
+@njit(cache=True, parallel=True)
+def csr_pair_shared_weight(indptr, indices, col_weight, d1, d2):
+    """sum of ``col_weight[j]`` over the columns j present in both rows d1[p] and d2[p]."""
+    m = len(d1)
+    out = np.zeros(m, np.float64)
+    for p in prange(m):
+        i, ie = indptr[d1[p]], indptr[d1[p] + 1]
+        j, je = indptr[d2[p]], indptr[d2[p] + 1]
+        acc = 0.0
+        while i < ie and j < je:
+            ci, cj = indices[i], indices[j]
+            if ci == cj:
+                acc += col_weight[ci]
+                i += 1
+                j += 1
+            elif ci < cj:
+                i += 1
+            else:
+                j += 1
+        out[p] = acc
+    return out
+
+
+@njit(cache=True)
+def present_codes(cps, size):
+    """Which of the code points 0..size-1 occur in ``cps`` (bool array)."""
+    seen = np.zeros(size, np.bool_)
+    for c in cps:
+        seen[c] = True
+    return seen
+
+
+@njit(cache=True)
+def recode(cps, lut):
+    """``lut[cps]`` as uint8 without numpy's intp copy of the index array."""
+    out = np.empty(len(cps), np.uint8)
+    for i in range(len(cps)):
+        out[i] = lut[cps[i]]
+    return out
+
+
+@njit(cache=True)
+def hstack_csr(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b, offset_b):
+    """Rows of CSR matrix A followed, column-wise, by B's with ``offset_b`` added to B's columns.
+
+    Columns stay sorted in every row when all of A's columns are < ``offset_b``. Returns
+    (indptr, indices, data) of the combined matrix.
+    """
+    n_rows = len(indptr_a) - 1
+    indptr = np.zeros(n_rows + 1, np.int64)
+    for r in range(n_rows):
+        size = indptr_a[r + 1] - indptr_a[r] + indptr_b[r + 1] - indptr_b[r]
+        indptr[r + 1] = indptr[r] + size
+    indices = np.empty(indptr[n_rows], np.int32)
+    data = np.empty(indptr[n_rows], data_a.dtype)
+    for r in range(n_rows):
+        k = indptr[r]
+        for i in range(indptr_a[r], indptr_a[r + 1]):
+            indices[k] = indices_a[i]
+            data[k] = data_a[i]
+            k += 1
+        for i in range(indptr_b[r], indptr_b[r + 1]):
+            indices[k] = indices_b[i] + offset_b
+            data[k] = data_b[i]
+            k += 1
+    return indptr, indices, data

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import JaroWinkler, LCSseq, Prefix
+from rapidfuzz.distance import JaroWinkler, Prefix
 
 from featurestore.features.text import FieldIndex, pair_dot
 
@@ -87,51 +87,65 @@ def tfidf(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
     return {f"{f}_tfidf_word_cos": np.clip(cos, 0.0, 1.0, out=cos, where=~empty)}
 
 
-def _texts(ix: FieldIndex, d1, d2) -> tuple[list[str], list[str]]:
-    return ix.doc_text[d1].tolist(), ix.doc_text[d2].tolist()
-
-
 def lcs(ix: FieldIndex, f: str, d1, d2, workers: int, wanted: set[str]) -> Arrays:
-    a, b = _texts(ix, d1, d2)
     la, lb = ix.doc_chars[d1], ix.doc_chars[d2]
     out: Arrays = {}
     if f"{f}_lcs_norm_a" in wanted or f"{f}_lcs_norm_b" in wanted:
-        sim = process.cpdist(a, b, scorer=LCSseq.similarity, workers=workers).astype(np.float64)
+        sim = ix.lcs_lengths(d1, d2, workers)
         out[f"{f}_lcs_norm_a"] = _div(sim, la)
         out[f"{f}_lcs_norm_b"] = _div(sim, lb)
     if f"{f}_lcp" in wanted or f"{f}_lcp_norm" in wanted:
-        pre = process.cpdist(a, b, scorer=Prefix.similarity, workers=workers).astype(np.float64)
+        plain = ix.fuzz_texts.plain
+        pre = _cpdist(plain[d1].tolist(), plain[d2].tolist(), Prefix.similarity, workers)
         out[f"{f}_lcp"] = pre
         out[f"{f}_lcp_norm"] = _div(pre, np.minimum(la, lb))
     return out
 
 
+def _ratio_from_lcs(lcs_len: np.ndarray, la: np.ndarray, lb: np.ndarray) -> np.ndarray:
+    """fuzz.ratio from the LCS length, with rapidfuzz's arithmetic (Indel distance = la + lb -
+    2 * LCS, normalised by la + lb, similarity = 1 - that, times 100; 100 for two empty texts)."""
+    total = la + lb
+    dist = total - 2.0 * lcs_len
+    norm = np.divide(dist, total, out=np.zeros_like(dist), where=total > 0)
+    return (1.0 - norm) * 100.0
+
+
+# name -> (scorer, which prepared texts it reads); token_sort_ratio is fuzz.ratio on sorted tokens
 FUZZY_SCORERS = {
-    "fuzz_ratio": fuzz.ratio,
-    "fuzz_partial_ratio": fuzz.partial_ratio,
-    "fuzz_token_sort_ratio": fuzz.token_sort_ratio,
-    "fuzz_token_set_ratio": fuzz.token_set_ratio,
-    "fuzz_wratio": fuzz.WRatio,
-    "jaro_winkler": JaroWinkler.similarity,
+    "fuzz_partial_ratio": (fuzz.partial_ratio, "plain"),
+    "fuzz_token_sort_ratio": (fuzz.ratio, "sorted_tokens"),
+    "fuzz_token_set_ratio": (fuzz.token_set_ratio, "token_set"),
+    "jaro_winkler": (JaroWinkler.similarity, "plain"),
 }
 
 
 def fuzzy(ix: FieldIndex, f: str, d1, d2, workers: int, wanted: set[str]) -> Arrays:
-    a, b = _texts(ix, d1, d2)
+    """rapidfuzz scores per pair, each equal to the scorer called on the two lower-cased texts.
+
+    The texts come prepared once per document (``FieldIndex.fuzz_texts``): re-coded to one byte
+    per character, tokens pre-sorted for token_sort_ratio, pre-deduplicated for token_set_ratio.
+    fuzz.ratio is derived from the LCS length the "lcs" group also uses.
+    """
+    texts = ix.fuzz_texts
     got: Arrays = {}
-    for short, scorer in FUZZY_SCORERS.items():
-        if short != "fuzz_wratio" and f"{f}_{short}" in wanted:
-            got[short] = process.cpdist(a, b, scorer=scorer, workers=workers).astype(np.float64)
+    if f"{f}_fuzz_ratio" in wanted or f"{f}_fuzz_wratio" in wanted:
+        lcs_len = ix.lcs_lengths(d1, d2, workers)
+        got["fuzz_ratio"] = _ratio_from_lcs(lcs_len, ix.doc_chars[d1], ix.doc_chars[d2])
+    for short, (scorer, kind) in FUZZY_SCORERS.items():
+        if f"{f}_{short}" in wanted:
+            docs = getattr(texts, kind)
+            got[short] = _cpdist(docs[d1].tolist(), docs[d2].tolist(), scorer, workers)
     if f"{f}_fuzz_wratio" in wanted:
-        got["fuzz_wratio"] = _wratio(ix, a, b, d1, d2, got, workers)
-    return {f"{f}_{short}": v for short, v in got.items()}
+        got["fuzz_wratio"] = _wratio(ix, d1, d2, got, workers)
+    return {f"{f}_{short}": v for short, v in got.items() if f"{f}_{short}" in wanted}
 
 
 def _cpdist(a: list[str], b: list[str], scorer, workers: int) -> np.ndarray:
     return process.cpdist(a, b, scorer=scorer, workers=workers).astype(np.float64)
 
 
-def _wratio(ix: FieldIndex, a, b, d1, d2, got: Arrays, workers: int) -> np.ndarray:
+def _wratio(ix: FieldIndex, d1, d2, got: Arrays, workers: int) -> np.ndarray:
     """rapidfuzz ``fuzz.WRatio`` assembled from the scores this group computes anyway.
 
     WRatio is defined (rapidfuzz, after FuzzyWuzzy) as max(ratio, 0.95 * max(token_sort_ratio,
@@ -141,7 +155,9 @@ def _wratio(ix: FieldIndex, a, b, d1, d2, got: Arrays, workers: int) -> np.ndarr
     the test checks it against ``fuzz.WRatio`` per pair. Reusing ratio / token / partial scores
     saves most of WRatio's cost.
     """
-    ratio = got["fuzz_ratio"] if "fuzz_ratio" in got else _cpdist(a, b, fuzz.ratio, workers)
+    plain = ix.fuzz_texts.plain
+    a, b = plain[d1].tolist(), plain[d2].tolist()
+    ratio = got["fuzz_ratio"]
     if "fuzz_token_sort_ratio" in got and "fuzz_token_set_ratio" in got:
         token = np.maximum(got["fuzz_token_sort_ratio"], got["fuzz_token_set_ratio"])
     else:
@@ -172,13 +188,11 @@ def lengths(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
 
 
 def antiwords(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
-    total, binary, weighted = ix.antiword_weights
-    both = pair_dot(binary, weighted, d1, d2)  # idf mass of the words both texts have
-    anti_a = total[d1] - both
-    anti_b = total[d2] - both
+    total = ix.antiword_mass
+    both = ix.shared_word_mass(d1, d2)  # idf mass of the words both texts have
     # float rounding could leave -1e-16 for identical word sets
-    anti_a = np.maximum(anti_a, 0.0)
-    anti_b = np.maximum(anti_b, 0.0)
+    anti_a = np.maximum(total[d1] - both, 0.0)
+    anti_b = np.maximum(total[d2] - both, 0.0)
     return {
         f"{f}_antiwords_idf_a": anti_a,
         f"{f}_antiwords_idf_b": anti_b,

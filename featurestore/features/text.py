@@ -21,6 +21,8 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
+from rapidfuzz import process
+from rapidfuzz.distance import LCSseq
 
 from featurestore.features import kernels
 from featurestore.features.tokens import tokenize_series
@@ -40,20 +42,27 @@ def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
     return (ranks - 1).astype(np.int32), int(ranks.max())
 
 
-def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """Count matrix (duplicates summed) with sorted indices, float64 data."""
-    m = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n_rows, max(n_cols, 1))
-    )
-    m.sum_duplicates()
-    m.sort_indices()
-    return m
+def _order_csr(
+    rows: np.ndarray, keys: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(indptr, indices, float32 counts, column count) of the occurrences (rows[i], keys[i]).
 
-
-def _binary(m: sp.csr_matrix) -> sp.csr_matrix:
-    b = m.copy()
-    b.data[:] = 1.0
-    return b
+    Columns are dense ids of the distinct keys in key order; each row's columns come out sorted.
+    """
+    cols, n_cols = _dense_ids(keys)
+    if len(cols) == 0:
+        return np.zeros(n_rows + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0
+    flat = pl.Series(rows.astype(np.int64) * n_cols + cols).sort().to_numpy()
+    del cols
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    counts = np.diff(np.r_[starts, len(flat)]).astype(np.float32)
+    distinct = flat[starts]
+    del flat, starts
+    row = distinct // n_cols
+    indices = (distinct - row * n_cols).astype(np.int32)
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+    return indptr, indices, counts, n_cols
 
 
 def rowwise_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
@@ -72,27 +81,32 @@ def _counts_by_n(prod: sp.csr_matrix, col_n: np.ndarray, n_max: int) -> np.ndarr
     """(rows x n_max+1) counts of nonzeros of ``prod`` split by the n-gram order of each column."""
     m = prod.shape[0]
     rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(prod.indptr))
-    key = rows * (n_max + 1) + col_n[prod.indices]
+    key = rows * (n_max + 1) + col_n[prod.indices].astype(np.int64)
     return np.bincount(key, minlength=m * (n_max + 1)).reshape(m, n_max + 1)
 
 
 class NgramSets:
-    """Distinct n-grams of every document in one matrix, columns grouped by order n."""
+    """Distinct n-grams of every document in one matrix, columns grouped by order n.
+
+    ``counts`` holds the n-gram counts as float32 (small integers: exact); the set features read
+    only its sparsity pattern, so no separate binary matrix is kept.
+    """
 
     def __init__(self, counts: sp.csr_matrix, col_n: np.ndarray, ns: tuple[int, ...]):
+        counts.data = counts.data.astype(np.float32)
+        counts.indices = counts.indices.astype(np.int32, copy=False)
         self.counts = counts  # n-gram counts (with multiplicity), sorted indices
-        self.binary = _binary(counts)
-        self.col_n = col_n.astype(np.int64)
+        self.col_n = col_n.astype(np.int8)
         self.ns = ns
         self.n_max = max(ns)
-        self.sizes = _counts_by_n(self.binary, self.col_n, self.n_max)  # docs x (n_max+1)
+        self.sizes = _counts_by_n(counts, self.col_n, self.n_max)  # docs x (n_max+1)
 
     def intersections(self, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
         """|A_n ∩ B_n| for each pair (rows) and order n (columns 0..n_max)."""
-        b = self.binary
+        c = self.counts
         return kernels.csr_pair_shared(
-            b.indptr,
-            b.indices,
+            c.indptr,
+            c.indices,
             self.col_n,
             self.n_max + 1,
             d1.astype(np.int64),
@@ -116,6 +130,7 @@ class NgramSets:
         m = sp.diags(inv) @ m
         m = m.tocsr()
         m.sort_indices()
+        m.data = m.data.astype(np.float32)  # cosines are stored as float32 anyway
         return m
 
 
@@ -140,15 +155,29 @@ class FieldIndex:
             .sort("doc")
         )
         self.n_docs = docs.height
-        self.doc_text = docs["t"].to_numpy().astype(object)
-        self.doc_tokens = docs["tok"]
+        self.doc_tokens: pl.Series | None = docs["tok"]  # released once the word indexes exist
         self.doc_chars = docs["t"].str.len_chars().to_numpy().astype(np.float64)
         self.doc_words = self.doc_tokens.list.len().to_numpy().astype(np.float64)
+        self.codes = _code_points(docs["t"], self.doc_chars)
+
+    @property
+    def doc_text(self) -> np.ndarray:
+        """The documents (lower-cased texts) as an object array of str, decoded from ``codes``.
+
+        Not kept as Python strings (2-4 bytes per character plus ~60 per object); rebuilt on
+        demand (one pass, ~0.3 s for 200k long texts).
+        """
+        cps, starts = self.codes
+        joined = cps.tobytes().decode("utf-16-le" if cps.dtype == np.uint16 else "utf-32-le")
+        bounds = starts.tolist()
+        return _objects(joined[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True))
 
     # -- words -----------------------------------------------------------------------------
     @cached_property
     def _token_ids(self) -> tuple[np.ndarray, np.ndarray, int]:
         """(doc of each token occurrence, token id, vocabulary size), in document order."""
+        if self.doc_tokens is None:
+            raise RuntimeError("token lists were released after the word indexes were built")
         ex = (
             pl.DataFrame({"doc": np.arange(self.n_docs), "tok": self.doc_tokens})
             .explode("tok")
@@ -161,11 +190,16 @@ class FieldIndex:
 
     @cached_property
     def word_ngrams(self) -> NgramSets:
-        """Word 1..3-gram matrix (gram columns grouped by n)."""
+        """Word 1..3-gram count matrix (gram columns grouped by n, float32 counts).
+
+        Built one order at a time (sorted keys, run lengths) and stacked column-wise, so the
+        transient memory is a few arrays of one order's occurrences, not a COO copy of all.
+        """
         docs, ids, vocab = self._token_ids
-        rows, keys, ns_col = [docs], [ids], [np.full(len(ids), 1)]
+        indptr, indices, data, n_cols = _order_csr(docs, ids, self.n_docs)
+        col_n = [np.full(n_cols, 1, dtype=np.int8)]
         base = np.int64(max(vocab, 1))
-        key = ids.copy()
+        key = ids
         for n in (2, 3):
             k = n - 1
             if len(ids) <= k:
@@ -173,21 +207,18 @@ class FieldIndex:
             same = docs[k:] == docs[:-k]
             # key[j] becomes the id of the n-gram starting at token j; keep windows in one document
             key = key[:-1] * base + ids[k:]
-            rows.append(docs[:-k][same])
-            keys.append(key[same])
-            ns_col.append(np.full(int(same.sum()), n))
-        cols, col_n = [], []
-        offset = 0
-        for r_keys, n_arr in zip(keys, ns_col, strict=True):
-            c, k = _dense_ids(r_keys)
-            cols.append(c.astype(np.int64) + offset)
-            col_n.append(np.full(k, n_arr[0] if len(n_arr) else 1))
-            offset += k
-        counts = _csr(np.concatenate(rows), np.concatenate(cols), self.n_docs, offset)
-        col_n_arr = np.concatenate(col_n) if col_n else np.zeros(0, dtype=np.int64)
-        if len(col_n_arr) < counts.shape[1]:
-            col_n_arr = np.concatenate([col_n_arr, np.zeros(counts.shape[1] - len(col_n_arr))])
-        return NgramSets(counts, col_n_arr.astype(np.int64), (1, 2, 3))
+            ip, ix, dt, k_cols = _order_csr(docs[:-k][same], key[same], self.n_docs)
+            indptr, indices, data = kernels.hstack_csr(indptr, indices, data, ip, ix, dt, n_cols)
+            col_n.append(np.full(k_cols, n, dtype=np.int8))
+            n_cols += k_cols
+        counts = sp.csr_matrix((data, indices, indptr), shape=(self.n_docs, max(n_cols, 1)))
+        col_n_arr = np.concatenate(col_n)
+        if len(col_n_arr) < counts.shape[1]:  # no word at all: one empty column
+            col_n_arr = np.ones(counts.shape[1], dtype=np.int8)
+        sets = NgramSets(counts, col_n_arr, (1, 2, 3))
+        self.__dict__["word_ngrams"] = sets
+        self._release_tokens()
+        return sets
 
     @cached_property
     def bm25(self) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
@@ -199,7 +230,10 @@ class FieldIndex:
         before the replacement), exactly as rank_bm25 does.
         """
         docs, ids, vocab = self._token_ids
-        q = _csr(docs, ids, self.n_docs, vocab)
+        indptr, indices, counts, n_cols = _order_csr(docs, ids, self.n_docs)
+        q = sp.csr_matrix(
+            (counts.astype(np.float64), indices, indptr), shape=(self.n_docs, max(n_cols, 1))
+        )
         n = self.n_docs
         df = np.bincount(q.indices, minlength=q.shape[1]).astype(np.float64)
         present = df > 0
@@ -217,6 +251,8 @@ class FieldIndex:
         w = q.copy()
         w.data = idf[q.indices] * tf * (BM25_K1 + 1.0) / denom
         self_score = rowwise_dot(q, w)
+        self.__dict__["bm25"] = (q, w, self_score)
+        self._release_tokens()
         return q, w, self_score
 
     @cached_property
@@ -224,29 +260,63 @@ class FieldIndex:
         """Smooth idf ln((1+N)/(1+df)) + 1 of each word (unigram columns of word_ngrams)."""
         ng = self.word_ngrams
         uni = ng.col_n == 1
-        df = np.bincount(ng.binary.indices, minlength=ng.binary.shape[1]).astype(np.float64)
+        df = np.bincount(ng.counts.indices, minlength=ng.counts.shape[1]).astype(np.float64)
         idf = np.log((1.0 + self.n_docs) / (1.0 + df)) + 1.0
         idf[~uni] = 0.0
         return idf
 
     @cached_property
-    def antiword_weights(self) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]:
-        """(idf mass of each document's distinct words, binary word matrix, its idf values)."""
-        binary = self.word_ngrams.binary
-        idf = self.word_idf
-        weighted = binary.copy()
-        weighted.data = idf[binary.indices]
-        return binary @ idf, binary, weighted
+    def antiword_mass(self) -> np.ndarray:
+        """Sum of the idf of each document's distinct words (the anti-word features' total)."""
+        docs = np.arange(self.n_docs)
+        # the pair kernel with each document against itself: the same summation order as
+        # shared_word_mass, so identical word sets leave exactly 0 anti-word mass
+        return self.shared_word_mass(docs, docs)
+
+    def shared_word_mass(self, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
+        """Sum of the idf of the distinct words both documents of each pair have."""
+        c = self.word_ngrams.counts
+        return kernels.csr_pair_shared_weight(
+            c.indptr, c.indices, self.word_idf, d1.astype(np.int64), d2.astype(np.int64)
+        )
+
+    def _release_tokens(self) -> None:
+        """Drop the token lists and ids once both word indexes that read them are built."""
+        if "word_ngrams" in self.__dict__ and "bm25" in self.__dict__:
+            self.__dict__.pop("_token_ids", None)
+            self.doc_tokens = None
 
     # -- characters -------------------------------------------------------------------------
     @cached_property
     def chars(self) -> CharGrams:
         """Character n-gram statistics of the lower-cased documents."""
-        return CharGrams(self.doc_text.tolist())
+        cps, starts = self.codes
+        return CharGrams(cps, starts)
+
+    @cached_property
+    def fuzz_texts(self) -> FuzzTexts:
+        """The documents as rapidfuzz reads them fastest (see ``FuzzTexts``)."""
+        cps, starts = self.codes
+        return FuzzTexts(self, cps, starts)
 
     @cached_property
     def tfidf_word(self) -> sp.csr_matrix:
         return self.word_ngrams.tfidf((1, 2))
+
+    def lcs_lengths(self, d1: np.ndarray, d2: np.ndarray, workers: int) -> np.ndarray:
+        """Longest common subsequence length per pair (rapidfuzz), as float64.
+
+        The "lcs" and "fuzzy" groups both need it for the same pairs of a chunk: the last result
+        is kept and reused when asked again for the same pairs.
+        """
+        memo = self.__dict__.get("_lcs_memo")
+        if memo is not None and np.array_equal(memo[0], d1) and np.array_equal(memo[1], d2):
+            return memo[2]
+        plain = self.fuzz_texts.plain
+        a, b = plain[d1].tolist(), plain[d2].tolist()
+        lcs = process.cpdist(a, b, scorer=LCSseq.similarity, workers=workers).astype(np.float64)
+        self.__dict__["_lcs_memo"] = (d1.copy(), d2.copy(), lcs)
+        return lcs
 
     @staticmethod
     def row_nnz(m: sp.csr_matrix) -> np.ndarray:
@@ -257,19 +327,17 @@ class FieldIndex:
 class CharGrams:
     """Character n-grams (orders 1..7) of a list of documents, computed on the fly per pair.
 
-    Holds only the code points (uint32) and, once asked for, per-document set sizes per order,
+    Holds only the code points (``FieldIndex.codes``) and, once asked for, per-document set sizes per order,
     the exact document frequencies of 3-5-grams (for TF-IDF) and each document's TF-IDF norm:
     O(total characters + distinct 3-5-grams) memory, whatever the number of pairs.
     TF-IDF matches ``NgramSets.tfidf``: raw n-gram counts times smooth idf ln((1+N)/(1+df)) + 1,
     L2-normalised.
     """
 
-    def __init__(self, docs: list[str]):
-        self.n_docs = len(docs)
-        lengths = np.fromiter((len(t) for t in docs), dtype=np.int64, count=self.n_docs)
-        self.starts = np.zeros(self.n_docs + 1, dtype=np.int64)
-        np.cumsum(lengths, out=self.starts[1:])
-        self.cps = np.frombuffer("".join(docs).encode("utf-32-le"), dtype=np.uint32)
+    def __init__(self, cps: np.ndarray, starts: np.ndarray):
+        self.n_docs = len(starts) - 1
+        self.starts = starts
+        self.cps = cps
         self._lock = threading.Lock()
         self._sizes: dict[tuple[int, ...], np.ndarray] = {}
         self._norms: np.ndarray | None = None
@@ -366,3 +434,97 @@ class CharGrams:
 
 
 _NO_TABLE = (np.zeros(64, dtype=np.uint64), np.zeros(64, dtype=np.float64), np.uint64(58))
+
+
+# Latin-1 code points rapidfuzz (and Python's str.split) treat as whitespace. 28-31 are among them
+# for Python but not for Unicode's White_Space (the regex \s), so a corpus with them is not re-coded.
+_LATIN1_SPACE = frozenset([*range(9, 14), *range(28, 33), 0x85, 0xA0])
+_KEPT_SPACE = frozenset([*range(9, 14), 32, 0x85, 0xA0])
+
+
+def byte_alphabet(cps: np.ndarray) -> np.ndarray | None:
+    """Order-preserving map from the corpus' code points to Latin-1, or None when none exists.
+
+    rapidfuzz compares characters only for equality, and its token scorers split on whitespace and
+    sort tokens by code point. A map that keeps equality, order and whitespace therefore gives the
+    same scores, and on one-byte strings rapidfuzz uses its fast 256-entry lookup tables instead of
+    hash maps (3x faster on Cyrillic text). Whitespace characters keep their code (they must be
+    Latin-1 ones: tab, newline, ..., ' ', NEL, NBSP); every other character gets the next free
+    non-whitespace code, in code point order. Returns a lookup table indexed by code point
+    (uint8), or None when the corpus has other whitespace or too many distinct characters.
+    """
+    if len(cps) == 0:
+        return None
+    if cps.dtype == np.uint16:
+        present = np.flatnonzero(kernels.present_codes(cps, 1 << 16))
+    else:
+        present = np.unique(cps)
+    lut = np.zeros(int(present[-1]) + 1, dtype=np.uint8)
+    code = 0  # lowest code still free
+    for c in present.tolist():  # distinct characters: a few hundred at most
+        if chr(c).isspace():
+            if c not in _KEPT_SPACE or c < code:
+                return None
+            lut[c] = code = c
+        else:
+            while code in _LATIN1_SPACE:
+                code += 1
+            if code > 255:
+                return None
+            lut[c] = code
+        code += 1
+    return lut
+
+
+class FuzzTexts:
+    """The documents prepared once for rapidfuzz, three ways (object arrays of str).
+
+    * ``plain``: the lower-cased document, re-coded to Latin-1 by ``byte_alphabet`` when the
+      corpus allows it (else the document itself);
+    * ``sorted_tokens``: its whitespace tokens sorted and joined by one space: fuzz.ratio on these
+      equals fuzz.token_sort_ratio on the documents;
+    * ``token_set``: the same with repeated tokens dropped: token_set_ratio gives the same score on
+      these, with less work per pair.
+    """
+
+    def __init__(self, ix: FieldIndex, cps: np.ndarray, starts: np.ndarray):
+        lut = byte_alphabet(cps)
+        self.recoded = lut is not None
+        if lut is None:  # whitespace outside Latin-1 or a large alphabet: the texts as they are
+            self.plain = ix.doc_text
+        else:
+            joined = kernels.recode(cps, lut).tobytes().decode("latin-1")
+            bounds = starts.tolist()
+            self.plain = _objects(joined[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True))
+        # tokens split as rapidfuzz splits them (whitespace runs; the two agree on Python's
+        # whitespace) and sorted by code point, as rapidfuzz sorts them
+        sorted_tokens, token_set = [], []
+        for t in self.plain.tolist():  # once per distinct document, C-speed str methods
+            tokens = t.split()
+            tokens.sort()
+            sorted_tokens.append(" ".join(tokens))
+            token_set.append(" ".join(dict.fromkeys(tokens)))  # sorted, repeats dropped
+        self.sorted_tokens = _objects(sorted_tokens)
+        self.token_set = _objects(token_set)
+
+
+def _code_points(texts: pl.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code points of all texts back to back, start offset of each text + end).
+
+    uint16 (UTF-16 code units) when no text has a character beyond the Basic Multilingual Plane
+    (almost always), else uint32 code points: the char kernels and the rapidfuzz re-coding read it.
+    """
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths.astype(np.int64), out=starts[1:])
+    joined = "".join(texts.to_list())
+    units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
+    if len(units) == starts[-1]:  # no surrogate pairs: one unit per character
+        return units, starts
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), starts
+
+
+def _objects(strings) -> np.ndarray:
+    out = list(strings)
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr

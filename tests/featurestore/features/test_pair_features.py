@@ -486,3 +486,70 @@ def test_wratio_branches_equal_rapidfuzz():
     out = compute_pair_features(items, pairs, feature_set="full")
     for (a, b), got in zip(ids, out["title_fuzz_wratio"], strict=True):
         assert got == pytest.approx(fuzz.WRatio(titles[a], titles[b]), abs=1e-4), (a, b)
+
+
+def _fuzzy_reference_check(items, pairs, field, column):
+    """Every rapidfuzz-based feature of ``field`` equals the scorer called on the two texts."""
+    out = compute_pair_features(items, pairs, feature_set="full", workers=2)
+    texts = _lookup(items, column)
+    scorers = {
+        f"{field}_fuzz_ratio": fuzz.ratio,
+        f"{field}_fuzz_token_sort_ratio": fuzz.token_sort_ratio,
+        f"{field}_fuzz_token_set_ratio": fuzz.token_set_ratio,
+        f"{field}_jaro_winkler": JaroWinkler.similarity,
+    }
+    checked = 0
+    for row in out.iter_rows(named=True):
+        ta, tb = texts[row["item_id_1"]], texts[row["item_id_2"]]
+        if not (_valid(ta) and _valid(tb)):
+            continue
+        a, b = ta.lower(), tb.lower()
+        for name, fn in scorers.items():
+            assert row[name] == pytest.approx(fn(a, b), abs=1e-4), (name, a, b)
+        assert row[f"{field}_lcs_norm_a"] == pytest.approx(LCSseq.similarity(a, b) / len(a))
+        assert row[f"{field}_lcp"] == Prefix.similarity(a, b)
+        checked += 1
+    assert checked > 20
+
+
+def test_rapidfuzz_features_on_descriptions(data):
+    """Longer Cyrillic/Latin texts: the one-byte re-coding keeps every score."""
+    items, pairs = data
+    _fuzzy_reference_check(items, pairs, "desc", "description")
+
+
+@pytest.mark.parametrize(
+    ("spaces", "recoded"),
+    [((" ", "  ", "\t", "\n"), True), (("\u2009", "\u3000", " "), False)],
+)
+def test_rapidfuzz_features_with_other_whitespace(data, spaces, recoded):
+    """Tabs, newlines, runs of spaces are re-coded; thin / ideographic spaces are not (no
+    Latin-1 code for them): both ways every score equals rapidfuzz on the texts as they are."""
+    items, pairs = data
+    rng = random.Random(3)
+    descs = [
+        None if d is None else d.replace(" ", rng.choice(spaces), 3) for d in items["description"]
+    ]
+    items = items.with_columns(pl.Series("description", descs))
+    from featurestore.features.inputs import field_texts
+    from featurestore.features.text import FieldIndex
+
+    assert FieldIndex(field_texts(items, "desc")).fuzz_texts.recoded is recoded
+    _fuzzy_reference_check(items, pairs, "desc", "description")
+
+
+def test_byte_alphabet_keeps_order_equality_and_spaces():
+    from featurestore.features.text import byte_alphabet
+
+    text = "Ёж b\x01 яблоко\tzebra 10 €\n"
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint16)
+    lut = byte_alphabet(cps)
+    coded = lut[cps]
+    chars = sorted(set(text))
+    codes = [int(lut[ord(c)]) for c in chars]
+    assert codes == sorted(codes) and len(set(codes)) == len(chars)  # monotone, one to one
+    assert all(chr(c).isspace() == ch.isspace() for c, ch in zip(codes, chars, strict=True))
+    assert coded[text.index(" ")] == 32
+    assert byte_alphabet(np.arange(1000, 1300, dtype=np.uint16)) is None  # > 221 letters
+    tab = np.frombuffer("a\u2009b".encode("utf-32-le"), dtype=np.uint32)
+    assert byte_alphabet(tab) is None
