@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from textclean.confusables import TO_CYR, TO_LAT, is_cyrillic, is_latin
+from textclean.confusables import DECISIVE_CYR, DECISIVE_LAT, TO_CYR, TO_LAT, is_cyrillic, is_latin
 
 MAX_WORD = 64
 
@@ -46,6 +46,16 @@ P_UP, P_LOW, P_TITLE, P_ALPHA, P_ALNUM, P_ISDIGIT, P_JOIN, P_LOOK, P_MARK = (
     128,
     256,
 )
+# ... and those of the text-level pass (the regular expressions of textclean.repair)
+P_W = 1 << 9  # \p{L} or \p{N} (a word character for the polars/Rust patterns)
+P_DECC = 1 << 10  # DECISIVE_CYR
+P_DECL = 1 << 11  # DECISIVE_LAT
+P_CNONDEC = 1 << 12  # Cyrillic letter with a Latin reading (_CYR_NONDEC)
+P_LMAP = 1 << 13  # Latin letter with a Cyrillic reading (_LAT_MAPPABLE)
+P_OTHERW = 1 << 14  # word character of another script (OTHER_WORD_PATTERN)
+P_SENT = 1 << 15  # . ! ? ...
+P_CLOSE = 1 << 16  # ) " '
+P_OPEN = 1 << 17  # " ' (
 
 
 @njit(cache=True)
@@ -1005,7 +1015,12 @@ START_MARK = "\x01"
 
 
 def _char_props(ch: str) -> tuple[int, int]:
-    """(kind, property bits) of one character, as the Python decision sees it."""
+    """(kind, property bits) of one character, as the Python decision and the polars
+    patterns of ``textclean.repair`` see it."""
+    import unicodedata
+
+    from textclean.repair import _CYR_NONDEC, _LAT_MAPPABLE
+
     if "0" <= ch <= "9":
         k = K_DIGIT
     elif is_cyrillic(ch):
@@ -1025,6 +1040,15 @@ def _char_props(ch: str) -> tuple[int, int]:
         (P_JOIN, ch in _NUMBER_JOINERS),
         (P_LOOK, ch in "0346"),
         (P_MARK, ch == START_MARK),
+        (P_W, unicodedata.category(ch)[0] in "LN"),
+        (P_DECC, ch in DECISIVE_CYR),
+        (P_DECL, ch in DECISIVE_LAT),
+        (P_CNONDEC, ch in _CYR_NONDEC),
+        (P_LMAP, ch in _LAT_MAPPABLE),
+        (P_OTHERW, unicodedata.category(ch)[0] in "LN" and k == K_OTHER),
+        (P_SENT, ch in ".!?\u2026"),
+        (P_CLOSE, ch in ")\"'"),
+        (P_OPEN, ch in "\"'("),
     ):
         if ok:
             p |= flag
@@ -1042,6 +1066,11 @@ class CharTables:
         for cp in range(_LOW_LIMIT):
             self.kind[cp], self.props[cp] = _char_props(chr(cp))
         self.known[:_LOW_LIMIT] = True
+        self.lower = np.arange(_LOW_LIMIT, dtype=np.int32)
+        for cp in range(_LOW_LIMIT):
+            low = chr(cp).lower()
+            if len(low) == 1:
+                self.lower[cp] = ord(low)
         from textclean.repair import _TR39_TABLES  # the tables ``_readings_dp`` reads
 
         tabs = [TO_CYR, _TR39_TABLES["C"], TO_LAT, _TR39_TABLES["L"]]
@@ -1120,3 +1149,402 @@ class CharTables:
         for cp in new.tolist():
             self.kind[cp], self.props[cp] = _char_props(chr(cp))
         self.known[new] = True
+
+
+# ---------------------------------------------------------------------- text-level passes
+@njit(cache=True)
+def utf8_decode(data, offsets, n):
+    """Code points of ``n`` UTF-8 strings (Arrow buffers) and their code point offsets."""
+    base = offsets[0]
+    cps = np.empty(offsets[n] - base, np.int32)
+    off = np.empty(n + 1, np.int64)
+    m = 0
+    for t in range(n):
+        off[t] = m
+        i = offsets[t]
+        end = offsets[t + 1]
+        while i < end:
+            b = np.int32(data[i])
+            if b < 0x80:
+                cps[m] = b
+                i += 1
+            elif b < 0xE0:
+                cps[m] = ((b & 0x1F) << 6) | (np.int32(data[i + 1]) & 0x3F)
+                i += 2
+            elif b < 0xF0:
+                cps[m] = (
+                    ((b & 0x0F) << 12)
+                    | ((np.int32(data[i + 1]) & 0x3F) << 6)
+                    | (np.int32(data[i + 2]) & 0x3F)
+                )
+                i += 3
+            else:
+                cps[m] = (
+                    ((b & 0x07) << 18)
+                    | ((np.int32(data[i + 1]) & 0x3F) << 12)
+                    | ((np.int32(data[i + 2]) & 0x3F) << 6)
+                    | (np.int32(data[i + 3]) & 0x3F)
+                )
+                i += 4
+            m += 1
+    off[n] = m
+    return cps[:m], off
+
+
+@njit(cache=True)
+def _count_mixed(cps, s, e, props, kind):
+    """count_matches of MIXED_WORD_PATTERN in cps[s:e] (leftmost-first, non-overlapping)."""
+    count = 0
+    p = s
+    while p < e:
+        k = kind[cps[p]]
+        end = -1
+        if k in (K_CYR, K_LAT):
+            r = p + 1
+            while r < e and props[cps[r]] & P_W:
+                r += 1
+            want = K_LAT if k == K_CYR else K_CYR
+            last = -1
+            for q in range(p + 1, min(r + 1, e)):
+                if kind[cps[q]] == want:
+                    last = q
+            if last >= 0:
+                end = last + 1
+            elif k == K_CYR:
+                d = p + 1
+                while d < e and props[cps[d]] & P_LOOK:
+                    d += 1
+                if d > p + 1 and d < e and kind[cps[d]] == K_CYR:
+                    end = d + 1
+        if end >= 0:
+            count += 1
+            p = end
+        else:
+            p += 1
+    return count
+
+
+@njit(cache=True)
+def _needs_decision(cps, s, e, props, kind):
+    """Whether cps[s:e] (a marked chunk) matches NEEDS_DECISION."""
+    cyr_open = False  # a Cyrillic character reaches here through word characters
+    lat_open = False  # ... a Latin letter or digit
+    i = s
+    while i < e:
+        c = cps[i]
+        k = kind[c]
+        p = props[c]
+        if p & P_MARK:
+            return True
+        lat_or_d = k in (K_LAT, K_DIGIT)
+        if cyr_open and lat_or_d:
+            return True
+        if lat_open and k == K_CYR:
+            return True
+        if i + 1 < e:
+            k2 = kind[cps[i + 1]]
+            if (k == K_DIGIT and k2 == K_LAT) or (k == K_LAT and k2 == K_DIGIT):
+                return True
+        w = (p & P_W) != 0
+        cyr_open = k == K_CYR or (cyr_open and w)
+        lat_open = lat_or_d or (lat_open and w)
+        i += 1
+    # maximal word runs made only of look-alike letters / look-alike digits
+    i = s
+    while i < e:
+        if not props[cps[i]] & P_W:
+            i += 1
+            continue
+        j = i
+        all_cnd = True
+        all_lmd = True
+        has_lm = False
+        all_look = True
+        while j < e and props[cps[j]] & P_W:
+            c = cps[j]
+            p = props[c]
+            if not p & P_CNONDEC:
+                all_cnd = False
+            if p & P_LMAP:
+                has_lm = True
+            elif kind[c] != K_DIGIT:
+                all_lmd = False
+            if not p & P_LOOK:
+                all_look = False
+            j += 1
+        if all_cnd or (all_lmd and has_lm) or all_look:
+            return True
+        i = j
+    return False
+
+
+@njit(cache=True)
+def _opens_sentence(cps, t0, p, props):
+    """SENTENCE_START_DIGIT: the digit at ``p`` opens a sentence of the text starting at t0."""
+    if p == t0:
+        return True
+    q = p - 1
+    while q >= t0 and props[cps[q]] & P_OPEN:
+        q -= 1
+    if q < t0 or cps[q] != 32:
+        return False
+    q -= 1
+    while q >= t0 and props[cps[q]] & P_CLOSE:
+        q -= 1
+    return q >= t0 and (props[cps[q]] & P_SENT) != 0
+
+
+@njit(cache=True)
+def text_pass(cps, off, valid, props, kind, share):
+    """Per text: context bucket, disguise flag, word and other-script word counts; the texts'
+    space-separated chunks with sentence-start digits marked; the distinct chunks that need a
+    decision (keyed by chunk text, context, disguise). Returns (ctx, dis, words, other,
+    marked code points, chunk starts, chunk ends, chunk -> distinct id or -1, chunks per text
+    offsets, distinct chunk first occurrences, their ctx, their dis)."""
+    n = off.size - 1
+    ctx = np.zeros(n, np.int64)
+    dis = np.zeros(n, np.bool_)
+    words = np.zeros(n, np.int64)
+    other = np.zeros(n, np.int64)
+    marked = np.empty(2 * cps.size + 1, np.int32)
+    nm = 0
+    nchunk_max = 0
+    for t in range(n):
+        for i in range(off[t], off[t + 1]):
+            if cps[i] == 32:
+                nchunk_max += 1
+        nchunk_max += 1
+    c_s = np.empty(nchunk_max, np.int64)
+    c_e = np.empty(nchunk_max, np.int64)
+    c_u = np.full(nchunk_max, -1, np.int64)
+    t_c = np.zeros(n + 1, np.int64)
+    nc = 0
+    bits = 4
+    while (1 << bits) < 2 * nchunk_max + 2:
+        bits += 1
+    size = 1 << bits
+    table = np.full(size, -1, np.int64)
+    u_first = np.empty(nchunk_max, np.int64)
+    u_ctx = np.empty(nchunk_max, np.int64)
+    u_dis = np.empty(nchunk_max, np.bool_)
+    nu = 0
+    for t in range(n):
+        t_c[t] = nc
+        if not valid[t]:
+            continue
+        s, e = off[t], off[t + 1]
+        dc = 0
+        dl = 0
+        nw = 0
+        no = 0
+        for i in range(s, e):
+            p = props[cps[i]]
+            if p & P_DECC:
+                dc += 1
+            elif p & P_DECL:
+                dl += 1
+        i = s
+        while i < e:  # word runs (WORD_PATTERN) and those of other scripts
+            if props[cps[i]] & P_W:
+                j = i
+                oth = False
+                while j < e and props[cps[j]] & P_W:
+                    if props[cps[j]] & P_OTHERW:
+                        oth = True
+                    j += 1
+                nw += 1
+                no += oth
+                i = j
+            else:
+                i += 1
+        fc = np.float64(dc)
+        fl = np.float64(dl)
+        cx = np.int64(np.floor((fc - fl) / (fc + fl + 2.0) * 2.0 + 0.5))
+        mixed = _count_mixed(cps, s, e, props, kind)
+        if share <= 0:
+            dz = mixed > 0
+        else:
+            dz = mixed > 0 and np.float64(mixed) >= share * np.float64(nw)
+        ctx[t] = cx
+        dis[t] = dz
+        words[t] = nw
+        other[t] = no
+        # chunks, with the sentence-start mark before digits that open a sentence
+        cs = nm
+        for i in range(s, e + 1):
+            if i == e or cps[i] == 32:
+                c_s[nc] = cs
+                c_e[nc] = nm
+                nc += 1
+                cs = nm
+                continue
+            c = cps[i]
+            if kind[c] == K_DIGIT and _opens_sentence(cps, s, i, props):
+                marked[nm] = 1
+                nm += 1
+            marked[nm] = c
+            nm += 1
+        # distinct chunks that need a decision
+        for q in range(t_c[t], nc):
+            a, b = c_s[q], c_e[q]
+            if not _needs_decision(marked, a, b, props, kind):
+                continue
+            h = np.uint64(14695981039346656037) ^ np.uint64(cx + 8) ^ (np.uint64(dz) << 8)
+            for x in range(a, b):
+                h = (h ^ np.uint64(marked[x])) * np.uint64(1099511628211)
+            slot = np.int64((h * np.uint64(11400714819323198485)) >> np.uint64(64 - bits))
+            while True:
+                u = table[slot]
+                if u < 0:
+                    table[slot] = nu
+                    u_first[nu] = q
+                    u_ctx[nu] = cx
+                    u_dis[nu] = dz
+                    c_u[q] = nu
+                    nu += 1
+                    break
+                f = u_first[u]
+                if u_ctx[u] == cx and u_dis[u] == dz and c_e[f] - c_s[f] == b - a:
+                    same = True
+                    for x in range(b - a):
+                        if marked[c_s[f] + x] != marked[a + x]:
+                            same = False
+                            break
+                    if same:
+                        c_u[q] = u
+                        break
+                slot = (slot + 1) & (size - 1)
+    t_c[n] = nc
+    return (
+        ctx,
+        dis,
+        words,
+        other,
+        marked[:nm],
+        c_s[:nc],
+        c_e[:nc],
+        c_u[:nc],
+        t_c,
+        u_first[:nu],
+        u_ctx[:nu],
+        u_dis[:nu],
+    )
+
+
+@njit(cache=True)
+def gather(buf, starts, ends):
+    """The spans ``buf[starts[i]:ends[i]]`` side by side, and their offsets."""
+    n = starts.size
+    off = np.empty(n + 1, np.int64)
+    m = 0
+    for i in range(n):
+        off[i] = m
+        m += ends[i] - starts[i]
+    off[n] = m
+    out = np.empty(m, np.int32)
+    for i in range(n):
+        out[off[i] : off[i + 1]] = buf[starts[i] : ends[i]]
+    return out, off
+
+
+@njit(cache=True)
+def assemble(marked, c_s, c_e, c_u, t_c, valid, d_out, d_s, d_e, d_counts):
+    """Each text's output as UTF-8 (Arrow offsets and bytes): its chunks joined by spaces, a
+    decided chunk replaced by its output; and the per-text sums of the chunk counts."""
+    n = t_c.size - 1
+    counts = np.zeros((n, 4), np.int64)
+    total = 0
+    for q in range(c_s.size):
+        u = c_u[q]
+        total += 4 * ((d_e[u] - d_s[u]) if u >= 0 else (c_e[q] - c_s[q])) + 1
+    data = np.empty(total + 1, np.uint8)
+    offs = np.zeros(n + 1, np.int64)
+    m = 0
+    for t in range(n):
+        offs[t] = m
+        if not valid[t]:
+            continue
+        for q in range(t_c[t], t_c[t + 1]):
+            if q > t_c[t]:
+                data[m] = 32
+                m += 1
+            u = c_u[q]
+            if u >= 0:
+                src = d_out
+                a, b = d_s[u], d_e[u]
+                for k in range(4):
+                    counts[t, k] += d_counts[u, k]
+            else:
+                src = marked
+                a, b = c_s[q], c_e[q]
+            for x in range(a, b):
+                c = src[x]
+                if c < 0x80:
+                    data[m] = c
+                    m += 1
+                elif c < 0x800:
+                    data[m] = 0xC0 | (c >> 6)
+                    data[m + 1] = 0x80 | (c & 0x3F)
+                    m += 2
+                elif c < 0x10000:
+                    data[m] = 0xE0 | (c >> 12)
+                    data[m + 1] = 0x80 | ((c >> 6) & 0x3F)
+                    data[m + 2] = 0x80 | (c & 0x3F)
+                    m += 3
+                else:
+                    data[m] = 0xF0 | (c >> 18)
+                    data[m + 1] = 0x80 | ((c >> 12) & 0x3F)
+                    data[m + 2] = 0x80 | ((c >> 6) & 0x3F)
+                    data[m + 3] = 0x80 | (c & 0x3F)
+                    m += 4
+    offs[n] = m
+    return data[:m], offs, counts
+
+
+@njit(cache=True)
+def dedupe_spans(buf, sp_s, sp_e, lower):
+    """Distinct spans of ``buf`` up to case (``lower`` maps a code point below U+0530 to its
+    one-character lower case): (index of each distinct span's first occurrence, distinct id of
+    every span). Spans equal here have equal ``str.lower()``, so they share one LM score."""
+    n = sp_s.size
+    bits = 4
+    while (1 << bits) < 2 * n + 2:
+        bits += 1
+    size = 1 << bits
+    table = np.full(size, -1, np.int64)
+    first = np.empty(n, np.int64)
+    inv = np.empty(n, np.int64)
+    nu = 0
+    nl = lower.size
+    for i in range(n):
+        a, b = sp_s[i], sp_e[i]
+        h = np.uint64(14695981039346656037)
+        for x in range(a, b):
+            c = buf[x]
+            lc = lower[c] if c < nl else c
+            h = (h ^ np.uint64(lc)) * np.uint64(1099511628211)
+        slot = np.int64((h * np.uint64(11400714819323198485)) >> np.uint64(64 - bits))
+        while True:
+            u = table[slot]
+            if u < 0:
+                table[slot] = nu
+                first[nu] = i
+                inv[i] = nu
+                nu += 1
+                break
+            f = first[u]
+            fa, fb = sp_s[f], sp_e[f]
+            if fb - fa == b - a:
+                same = True
+                for x in range(b - a):
+                    c1, c2 = buf[fa + x], buf[a + x]
+                    l1 = lower[c1] if c1 < nl else c1
+                    l2 = lower[c2] if c2 < nl else c2
+                    if l1 != l2:
+                        same = False
+                        break
+                if same:
+                    inv[i] = u
+                    break
+            slot = (slot + 1) & (size - 1)
+    return first[:nu], inv

@@ -662,6 +662,8 @@ class HomoglyphRepairer:
         return self._repair(col, normalize=self.normalize)
 
     def _repair(self, col: pl.Series, *, normalize: bool) -> pl.DataFrame:
+        if self.compiled:
+            return self._repair_compiled(col, normalize=normalize)
         text = col.cast(pl.String)
         if normalize:
             text = normalize_column(text)
@@ -734,8 +736,6 @@ class HomoglyphRepairer:
         cols = ("out", "mixed", "repaired", "ambiguous", "broken")
         schema = {"chunk": pl.String, "ctx": pl.Int8, "dis": pl.Boolean, "out": pl.String}
         schema |= dict.fromkeys(cols[1:], pl.Int32)
-        if self.compiled:
-            return self._decide_compiled(todo, schema)
         chunk = pl.col("chunk")
         whole = ~chunk.str.contains(_SPLITTABLE)
         forced_c = whole & chunk.str.contains(FORCED_CYRILLIC)
@@ -768,34 +768,87 @@ class HomoglyphRepairer:
         )
         return pl.concat([fast.cast(schema), slow_table])
 
-    def _decide_compiled(self, todo: pl.DataFrame, schema: dict) -> pl.DataFrame:
-        """``_decide_table`` through the numba kernels (``textclean.kernels``): every distinct
-        chunk in two compiled passes, the LM called once per distinct letter run that a
-        decision weighs. Chunks with a word longer than ``kernels.MAX_WORD`` go to
-        :meth:`decide_chunk`."""
+    def _repair_compiled(self, col: pl.Series, *, normalize: bool) -> pl.DataFrame:
+        """``_repair`` through the numba kernels (``textclean.kernels``), same output: one pass
+        over the texts' code points finds each text's context, disguise flag and counts and the
+        distinct chunks that need a decision; two passes decide those chunks (the LM called
+        once per distinct letter run that a decision weighs); one pass writes the texts."""
+        import numpy as np
+        import pyarrow as pa
+
+        from textclean import kernels as K
+
+        text = col.cast(pl.String)
+        if normalize:
+            text = normalize_column(text)
+        text = text.rechunk()
+        n = text.len()
+        if self._tables is None:
+            self._tables = K.CharTables()
+        tab = self._tables
+        arr = text.to_arrow()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = arr.cast(pa.large_string())
+        bufs = arr.buffers()
+        offsets = np.frombuffer(bufs[1], np.int64)[arr.offset : arr.offset + n + 1]
+        data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+        valid = text.is_not_null().to_numpy()
+        cps, off = K.utf8_decode(data, offsets, n)
+        tab.learn(cps)
+        ctx, dis, words, other, marked, c_s, c_e, c_u, t_c, u_first, u_ctx, u_dis = K.text_pass(
+            cps, off, valid, tab.props, tab.kind, float(self.config.disguise_share)
+        )
+        ids, uoff = K.gather(marked, c_s[u_first], c_e[u_first])
+        d_out, d_s, d_e, d_counts = self._decide_spans(ids, uoff, u_ctx, u_dis)
+        data, offs, counts = K.assemble(
+            marked, c_s, c_e, c_u, t_c, valid, d_out, d_s, d_e, d_counts
+        )
+        clean = pl.Series(
+            "clean",
+            pa.LargeStringArray.from_buffers(n, pa.py_buffer(offs), pa.py_buffer(data)),
+            dtype=pl.String,
+        )
+        nul = ~pl.Series(valid)
+        words_f = words.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(words == 0, np.nan, counts[:, 3] / words_f)
+
+        frame = pl.DataFrame(
+            {
+                "clean": clean,
+                "words": pl.Series(words, dtype=pl.Int32),
+                "mixed_words": pl.Series(counts[:, 0], dtype=pl.Int32),
+                "repaired_words": pl.Series(counts[:, 1], dtype=pl.Int32),
+                "ambiguous_words": pl.Series(counts[:, 2], dtype=pl.Int32),
+                "broken_share": pl.Series(share).cast(pl.Float32),
+                "other_words": pl.Series(other, dtype=pl.Int32),
+            }
+        )
+        if not valid.all():
+            frame = frame.with_columns(
+                pl.when(pl.lit(nul)).then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns
+            )
+        return frame
+
+    def _decide_spans(self, ids, off, ctx, dis):
+        """Decide the distinct chunks ``ids[off[i]:off[i + 1]]`` (code points) in contexts
+        ``ctx`` / ``dis``: (output code points, start, end of each chunk's output in them,
+        counts (n, 4): mixed, repaired, ambiguous, broken). Chunks with a word longer than
+        ``kernels.MAX_WORD`` go to :meth:`decide_chunk`."""
         import numpy as np
 
         from textclean import kernels as K
 
-        if self._tables is None:
-            self._tables = K.CharTables()
         tab = self._tables
         cfg = self.config
-        chunks = todo["chunk"]
-        n = chunks.len()
-        text = "".join(chunks.to_list())
-        cps = np.frombuffer(text.encode("utf-32-le"), np.uint32).astype(np.int32)
-        off = np.zeros(n + 1, np.int64)
-        np.cumsum(chunks.str.len_chars().to_numpy(), out=off[1:])
-        tab.learn(cps)
-        ctx = todo["ctx"].cast(pl.Int64).to_numpy()
-        dis = todo["dis"].to_numpy()
+        n = ctx.size
         cc = cfg.class_cost
         fcfg1 = np.array(
             [cfg.ctx_weight, cfg.subst_cost, cc["tr39"], cc["italic"], cc["digit"], cc["multi"]]
         )
         limit = cfg.max_readings
-        size = cps.size + 16
+        size = ids.size + 16
         caps = [size // 2, size, 4 * size, size]  # words, readings, arena, LM spans
         while True:
             icfg1 = np.array(
@@ -804,7 +857,7 @@ class HomoglyphRepairer:
                 np.int64,
             )  # fmt: skip
             res = K.analyze_chunks(
-                cps, off, ctx, dis, tab.kind, tab.props, tab.opt_off, tab.opt_m0, tab.opt_m1,
+                ids, off, ctx, dis, tab.kind, tab.props, tab.opt_off, tab.opt_m0, tab.opt_m1,
                 tab.opt_cls, tab.mul_off, tab.mul_second, tab.mul_m0, tab.mul_cls, tab.fcls,
                 fcfg1, icfg1,
             )  # fmt: skip
@@ -813,14 +866,14 @@ class HomoglyphRepairer:
             caps = [2 * c for c in caps]  # rare: more readings or parts than estimated
         res = res[1:]
         arena, sp_s, sp_e = res[-3], res[-2], res[-1]
-        # LM scores of the letter runs the decisions weigh (distinct strings scored once)
-        if sp_s.size:
+        # LM scores of the letter runs the decisions weigh: each distinct one scored once
+        first, inv = K.dedupe_spans(arena, sp_s, sp_e, tab.lower)
+        if first.size:
             big = arena.astype("<u4").tobytes().decode("utf-32-le")
             lm = self.lm
-            scores = np.array(
-                [lm(big[a:b]) for a, b in zip(sp_s.tolist(), sp_e.tolist(), strict=True)],
-                np.float64,
-            )
+            starts, ends = sp_s[first].tolist(), sp_e[first].tolist()
+            uniq = np.array([lm(big[a:b]) for a, b in zip(starts, ends, strict=True)], np.float64)
+            scores = uniq[inv]
         else:
             scores = np.zeros(0, np.float64)
         fcfg2 = np.array(
@@ -833,30 +886,23 @@ class HomoglyphRepairer:
         )  # fmt: skip
         fallback = res[0]
         out, out_off, counts = K.decide_chunks(
-            cps, off, *res[:-3], arena, scores, tab.kind, tab.props, ord(" "), fcfg2
+            ids, off, *res[:-3], arena, scores, tab.kind, tab.props, ord(" "), fcfg2
         )
-        big = out.astype("<u4").tobytes().decode("utf-32-le")
-        bounds = out_off.tolist()
-        outs = [big[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        d_s, d_e = out_off[:-1].copy(), out_off[1:].copy()
         if fallback.any():
+            extra = []
+            pos = out.size
             for i in np.flatnonzero(fallback).tolist():
-                o, m, r, a, b = self.decide_chunk(chunks[i], int(ctx[i]), bool(dis[i]))
-                outs[i] = o
+                chunk = ids[off[i] : off[i + 1]].astype("<u4").tobytes().decode("utf-32-le")
+                o, m, r, a, b = self.decide_chunk(chunk, int(ctx[i]), bool(dis[i]))
+                cp = np.frombuffer(o.encode("utf-32-le"), np.uint32).astype(np.int32)
+                extra.append(cp)
+                d_s[i], d_e[i] = pos, pos + cp.size
+                pos += cp.size
                 counts[i] = (m, r, a, b)
+            out = np.concatenate([out, *extra])
         self._compiled_chunks += n
-        return pl.DataFrame(
-            {
-                "chunk": chunks,
-                "ctx": todo["ctx"],
-                "dis": todo["dis"],
-                "out": outs,
-                "mixed": counts[:, 0],
-                "repaired": counts[:, 1],
-                "ambiguous": counts[:, 2],
-                "broken": counts[:, 3],
-            },
-            schema=schema,
-        )
+        return out, d_s, d_e, counts
 
     def decide_chunk(
         self, chunk: str, ctx: int, disguised: bool = False

@@ -288,6 +288,10 @@ _EDGE_TEXTS = [
     "шлом" * 20 + "мoлоко" + " x" + "ab" * 40 + "0",  # words longer than kernels.MAX_WORD
     "",
     "(npuвem), «мoлоко»; 4gаmer Tele2 B0лoгда ЬIстро bl bI",
+    None,
+    "   ",
+    "<p>мoлоко&nbsp;и&amp;сыр</p>  \u200bсвeжee\u00adе  שלום مرحبا",
+    "Ѐ ѐ ҂ а\u0483b b\u0483а 0\u0483 İI",
 ]
 
 
@@ -300,14 +304,31 @@ def test_compiled_equals_python_path(toy, tr39_only):
 
     texts = _corrupted_texts(300, seed=11) + _EDGE_TEXTS
     cfg = RepairConfig(clean_text_tr39_only=tr39_only)
-    fast = HomoglyphRepairer(toy._score_fn, cfg).repair_column(pl.Series(texts))
-    slow = HomoglyphRepairer(toy._score_fn, cfg, compiled=False).repair_column(pl.Series(texts))
+    col = pl.Series(texts, dtype=pl.String)
+    fast = HomoglyphRepairer(toy._score_fn, cfg).repair_column(col)
+    slow = HomoglyphRepairer(toy._score_fn, cfg, compiled=False).repair_column(col)
     assert fast.equals(slow)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5])
+def test_compiled_equals_python_path_unnormalised(toy, share):
+    """Without normalisation (several spaces, tabs, empty chunks) and for both kinds of
+    disguise rule, the two paths still agree."""
+    from textclean import RepairConfig
+
+    texts = [t.replace(" ", "  ", 1) for t in _corrupted_texts(100, seed=17)]
+    texts += [" мoлоко\tсвежее ", "", "  ", None, " 0н пришёл.  0н"]
+    cfg = RepairConfig(disguise_share=share)
+    fast = HomoglyphRepairer(toy._score_fn, cfg, normalize=False)
+    slow = HomoglyphRepairer(toy._score_fn, cfg, normalize=False, compiled=False)
+    col = pl.Series(texts, dtype=pl.String)
+    assert fast.repair_column(col).equals(slow.repair_column(col))
 
 
 def test_compiled_equals_python_path_kenlm(char_lm):
     texts = _corrupted_texts(300, seed=13) + _EDGE_TEXTS
-    fast = HomoglyphRepairer.from_arpa(char_lm).repair_column(pl.Series(texts))
+    col = pl.Series(texts, dtype=pl.String)
+    fast = HomoglyphRepairer.from_arpa(char_lm).repair_column(col)
     slow = HomoglyphRepairer.from_arpa(char_lm)
     slow.compiled = False
-    assert fast.equals(slow.repair_column(pl.Series(texts)))
+    assert fast.equals(slow.repair_column(col))
