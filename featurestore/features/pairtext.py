@@ -63,8 +63,8 @@ def char_ngrams(ix: FieldIndex, f: str, d1, d2, workers: int, wanted: set[str]) 
     if not orders and not tfidf:
         return out
     orders = orders or (3,)
+    sizes = ix.chars.sizes(orders, tfidf)  # one pass: set sizes and TF-IDF norms
     inter, cos = ix.chars.pair_stats(d1, d2, orders, tfidf)
-    sizes = ix.chars.sizes(orders)
     out.update(_iou(f, "char", orders, inter, sizes[d1], sizes[d2], wanted))
     if tfidf:
         out[f"{f}_tfidf_char_cos"] = cos

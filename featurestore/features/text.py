@@ -389,11 +389,15 @@ class CharGrams:
         if tfidf:
             self._norms = np.sqrt(norm2)
 
-    def sizes(self, orders: tuple[int, ...]) -> np.ndarray:
-        """(docs x n_max+1) number of distinct n-grams of each order (columns not asked: 0)."""
+    def sizes(self, orders: tuple[int, ...], tfidf: bool = False) -> np.ndarray:
+        """(docs x n_max+1) number of distinct n-grams of each order (columns not asked: 0).
+
+        ``tfidf``: also compute the TF-IDF norms in the same pass over the documents if they
+        are not there yet (the char_ngrams group needs both).
+        """
         with self._lock:
-            if orders not in self._sizes:
-                self._doc_stats(orders, tfidf=False)
+            if orders not in self._sizes or (tfidf and self._norms is None):
+                self._doc_stats(orders, tfidf=tfidf)
             return self._sizes[orders]
 
     def norms(self) -> np.ndarray:
