@@ -327,7 +327,7 @@ def _prior(script, ctx, length, ctx_weight):
     return w if script == 0 else -w
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def analyze_chunks(
     ids,
     chunk_off,
@@ -744,7 +744,7 @@ def _runs_score(arena, ts, te, lm, lm0, kind, props, number_score, glued, glued_
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def decide_chunks(
     ids,
     chunk_off,
@@ -1055,6 +1055,16 @@ def _char_props(ch: str) -> tuple[int, int]:
     return k, p
 
 
+_TABLES: list[CharTables] = []
+
+
+def char_tables() -> CharTables:
+    """The process-wide :class:`CharTables` (built on first use; they depend on no setting)."""
+    if not _TABLES:
+        _TABLES.append(CharTables())
+    return _TABLES[0]
+
+
 class CharTables:
     """Character properties (indexed by code point, filled lazily for characters above
     U+052F) and the confusables tables in array form for the kernels."""
@@ -1152,7 +1162,7 @@ class CharTables:
 
 
 # ---------------------------------------------------------------------- text-level passes
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def utf8_decode(data, offsets, n):
     """Code points of ``n`` UTF-8 strings (Arrow buffers) and their code point offsets."""
     base = offsets[0]
@@ -1193,22 +1203,34 @@ def utf8_decode(data, offsets, n):
 
 @njit(cache=True)
 def _count_mixed(cps, s, e, props, kind):
-    """count_matches of MIXED_WORD_PATTERN in cps[s:e] (leftmost-first, non-overlapping)."""
+    """count_matches of MIXED_WORD_PATTERN in cps[s:e] (leftmost-first, non-overlapping):
+    ``[C]\\w*[L]`` ends at the last Latin letter of the word run after the start, ``[L]\\w*[C]``
+    at its last Cyrillic character (the one just after the run included), ``[C][0346]+[C]``
+    after the Cyrillic character that follows the digits."""
     count = 0
     p = s
+    r = -1  # the word run after p: (p, r), with the last Latin / Cyrillic position in (p, r]
+    last_l = -1
+    last_c = -1
     while p < e:
         k = kind[cps[p]]
         end = -1
         if k in (K_CYR, K_LAT):
-            r = p + 1
-            while r < e and props[cps[r]] & P_W:
-                r += 1
-            want = K_LAT if k == K_CYR else K_CYR
-            last = -1
-            for q in range(p + 1, min(r + 1, e)):
-                if kind[cps[q]] == want:
-                    last = q
-            if last >= 0:
+            if p + 1 >= r:  # a new run: find its end and its last Latin / Cyrillic characters
+                r = p + 1
+                last_l = -1
+                last_c = -1
+                while r < e and props[cps[r]] & P_W:
+                    kr = kind[cps[r]]
+                    if kr == K_LAT:
+                        last_l = r
+                    elif kr == K_CYR:
+                        last_c = r
+                    r += 1
+                if r < e and kind[cps[r]] == K_CYR:
+                    last_c = r
+            last = last_l if k == K_CYR else last_c
+            if last > p:
                 end = last + 1
             elif k == K_CYR:
                 d = p + 1
@@ -1294,7 +1316,7 @@ def _opens_sentence(cps, t0, p, props):
     return q >= t0 and (props[cps[q]] & P_SENT) != 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def text_pass(cps, off, valid, props, kind, share):
     """Per text: context bucket, disguise flag, word and other-script word counts; the texts'
     space-separated chunks with sentence-start digits marked; the distinct chunks that need a
@@ -1431,7 +1453,7 @@ def text_pass(cps, off, valid, props, kind, share):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gather(buf, starts, ends):
     """The spans ``buf[starts[i]:ends[i]]`` side by side, and their offsets."""
     n = starts.size
@@ -1447,7 +1469,7 @@ def gather(buf, starts, ends):
     return out, off
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def assemble(marked, c_s, c_e, c_u, t_c, valid, d_out, d_s, d_e, d_counts):
     """Each text's output as UTF-8 (Arrow offsets and bytes): its chunks joined by spaces, a
     decided chunk replaced by its output; and the per-text sums of the chunk counts."""
@@ -1501,7 +1523,7 @@ def assemble(marked, c_s, c_e, c_u, t_c, valid, d_out, d_s, d_e, d_counts):
     return data[:m], offs, counts
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dedupe_spans(buf, sp_s, sp_e, lower):
     """Distinct spans of ``buf`` up to case (``lower`` maps a code point below U+0530 to its
     one-character lower case): (index of each distinct span's first occurrence, distinct id of

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,6 +331,7 @@ class HomoglyphRepairer:
         *,
         normalize: bool = True,
         compiled: bool = True,
+        threads: int | None = None,
     ) -> None:
         self._score_fn = score_fn
         self.config = config or RepairConfig()
@@ -344,6 +346,9 @@ class HomoglyphRepairer:
         #: Decide distinct chunks with the numba kernels (``textclean.kernels``); False: the
         #: Python reference path (polars for one-reading words, ``decide_chunk`` for the rest).
         self.compiled = compiled
+        #: Slices of a long column repaired side by side by the compiled path.
+        self.threads = threads or _default_threads()
+        self._lock = threading.Lock()
 
     @classmethod
     def from_arpa(
@@ -772,7 +777,30 @@ class HomoglyphRepairer:
         """``_repair`` through the numba kernels (``textclean.kernels``), same output: one pass
         over the texts' code points finds each text's context, disguise flag and counts and the
         distinct chunks that need a decision; two passes decide those chunks (the LM called
-        once per distinct letter run that a decision weighs); one pass writes the texts."""
+        once per distinct letter run that a decision weighs); one pass writes the texts.
+
+        Long columns are cut into ``threads`` slices repaired side by side (the kernels and
+        polars release the GIL); a chunk seen in two slices is decided in both, the same way."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        n = col.len()
+        parts = min(self.threads, max(1, n // _MIN_TEXTS_PER_THREAD))
+        if parts <= 1:
+            return self._repair_compiled_part(col, normalize=normalize)
+        step = -(-n // parts)
+        slices = [col.slice(i, step) for i in range(0, n, step)]
+        if self._tables is None:
+            from textclean import kernels as K
+
+            self._tables = K.char_tables()
+        with ThreadPoolExecutor(len(slices)) as pool:
+            frames = list(
+                pool.map(lambda c: self._repair_compiled_part(c, normalize=normalize), slices)
+            )
+        return pl.concat(frames, rechunk=True)
+
+    def _repair_compiled_part(self, col: pl.Series, *, normalize: bool) -> pl.DataFrame:
+        """:meth:`_repair_compiled` of one slice."""
         import numpy as np
         import pyarrow as pa
 
@@ -784,7 +812,7 @@ class HomoglyphRepairer:
         text = text.rechunk()
         n = text.len()
         if self._tables is None:
-            self._tables = K.CharTables()
+            self._tables = K.char_tables()
         tab = self._tables
         arr = text.to_arrow()
         if isinstance(arr, pa.ChunkedArray):
@@ -901,7 +929,8 @@ class HomoglyphRepairer:
                 pos += cp.size
                 counts[i] = (m, r, a, b)
             out = np.concatenate([out, *extra])
-        self._compiled_chunks += n
+        with self._lock:
+            self._compiled_chunks += n
         return out, d_s, d_e, counts
 
     def decide_chunk(
@@ -1000,6 +1029,18 @@ class HomoglyphRepairer:
 
 
 _re_word = re.compile(r"[^\W_]+")
+#: A column is cut into slices for threads only when each gets at least this many texts.
+_MIN_TEXTS_PER_THREAD = 5000
+
+
+def _default_threads() -> int:
+    """The cores this process may use (``os.sched_getaffinity`` where there is one)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 def text_disguised(text: str, share: float = 0.0) -> bool:

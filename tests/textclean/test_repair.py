@@ -332,3 +332,16 @@ def test_compiled_equals_python_path_kenlm(char_lm):
     slow = HomoglyphRepairer.from_arpa(char_lm)
     slow.compiled = False
     assert fast.equals(slow.repair_column(col))
+
+
+def test_compiled_threads_equal_one_thread(toy, monkeypatch):
+    """Slices repaired side by side give the same frame as one pass (nulls included)."""
+    import textclean.repair as repair_mod
+
+    monkeypatch.setattr(repair_mod, "_MIN_TEXTS_PER_THREAD", 10)
+    texts = _corrupted_texts(250, seed=19) + _EDGE_TEXTS
+    col = pl.Series(texts, dtype=pl.String)
+    one = HomoglyphRepairer(toy._score_fn, threads=1).repair_column(col)
+    three = HomoglyphRepairer(toy._score_fn, threads=3).repair_column(col)
+    assert three.equals(one)
+    assert three.height == len(texts)
