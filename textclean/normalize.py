@@ -111,16 +111,48 @@ def _normalize_nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
+def _cls(chars: str) -> str:
+    return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
+
+
+#: A text that matches none of these is already normal (every step leaves it as it is): HTML
+#: starts, entities, controls, invisible characters, characters NFC may change, full-width
+#: ASCII, quotes and dashes to unify, spaces other than one ASCII space between words.
+_DIRTY = (
+    "[<&\\x{0}-\\x{1f}\\x{7f}-\\x{9f}\\x{200b}-\\x{200f}\\x{202a}-\\x{202e}\\x{2060}-\\x{2064}"
+    "\\x{2066}-\\x{2069}\\x{feff}\\x{ad}\\x{180e}\\x{34f}\\x{ff01}-\\x{ff5e}"
+    + _cls("".join(_PUNCT_MAP))
+    + "\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+    + "|"
+    + _NFC_CANDIDATES
+    + "|  |^ | $"
+)
+
+
 def normalize_column(col: pl.Series) -> pl.Series:
     """Batch form of :func:`normalize_text` over a polars string column (nulls stay null).
 
     Strings that cannot exist in Arrow (lone surrogates) never reach here: polars refuses them when
-    the column is built, so callers with raw Python strings should use ``normalize_text``.
+    the column is built, so callers with raw Python strings should use ``normalize_text``. One
+    pass finds the texts that are not already normal (``_DIRTY``); only those go through the
+    steps.
     """
     if col.dtype != pl.String:
         col = col.cast(pl.String)
     name = col.name
-    s = col
+    dirty = col.str.contains(_DIRTY).fill_null(False)
+    n_dirty = int(dirty.sum())
+    if n_dirty == 0:
+        return col.alias(name)
+    if n_dirty == col.len():
+        return _normalize_steps(col).alias(name)
+    out = col.clone()
+    out.scatter(dirty.arg_true(), _normalize_steps(col.filter(dirty)))
+    return out.alias(name)
+
+
+def _normalize_steps(s: pl.Series) -> pl.Series:
+    """Every step of :func:`normalize_column`, on every text of ``s``."""
     if s.str.contains("<", literal=True).any():
         s = (
             s.str.replace_all(_DROP_BLOCKS, " ")
@@ -137,5 +169,4 @@ def normalize_column(col: pl.Series) -> pl.Series:
             [chr(k) for k in _FULLWIDTH_TABLE], [chr(v) for v in _FULLWIDTH_TABLE.values()]
         )
     s = s.str.replace_many(list(_PUNCT_MAP), list(_PUNCT_MAP.values()))
-    s = s.str.replace_all(_SPACES_COLUMN, " ").str.strip_chars(" ")
-    return s.alias(name)
+    return s.str.replace_all(_SPACES_COLUMN, " ").str.strip_chars(" ")

@@ -57,3 +57,52 @@ def test_large_string():
     out = normalize_text(big)
     assert out.startswith("Молоко свежее & вкусное Молоко")
     assert normalize_column(pl.Series([big])).item() == out
+
+
+def test_already_normal_texts_skip_the_steps():
+    """Only texts matching ``_DIRTY`` go through the steps; the rest must already be normal.
+    Random strings over a pool of normal and dirty characters: the column form equals running
+    every step on every text, and equals the string form."""
+    import random
+
+    from textclean.normalize import _normalize_steps
+
+    pool = list("abcмолоко 0123 .,-!?'\"") + [
+        "  ", " ", "<b>", "&amp;", "&nbsp;", "\t", "\x00", "\u200b", "\u00ad", "и\u0306",
+        "\u0301", "Ａ", "«", "—", "\u00a0", "\u2009", "\u212b", "\u1100\u1161", "\uf900", "ﬁ",
+    ]  # fmt: skip
+    rng = random.Random(5)
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    texts += ["clean text", None, "", " lead", "trail ", "two  spaces"]
+    col = pl.Series(texts, dtype=pl.String)
+    fast = normalize_column(col)
+    assert fast.to_list() == _normalize_steps(col).to_list()
+    assert fast.to_list() == [normalize_text(t) for t in texts]
+    clean = pl.Series(["уже чистый текст", "another clean one"])
+    assert normalize_column(clean).to_list() == clean.to_list()
+
+
+def test_nfc_candidates_cover_every_changing_character():
+    """``_NFC_CANDIDATES`` holds every character that NFC may change or compose with what
+    precedes it: characters not normal on their own, non-starters, and the second character of
+    every canonical pair decomposition (checked over all of Unicode)."""
+    import sys
+    import unicodedata
+
+    from textclean.normalize import _NFC_CANDIDATES
+
+    need = set()
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        if unicodedata.combining(ch) or not unicodedata.is_normalized("NFC", ch):
+            need.add(ch)
+        dec = unicodedata.decomposition(ch)
+        if dec and not dec.startswith("<"):
+            parts = dec.split()
+            if len(parts) == 2:
+                need.add(chr(int(parts[1], 16)))
+    need_s = pl.Series(sorted(need))
+    missing = need_s.filter(~need_s.str.contains(_NFC_CANDIDATES))
+    assert missing.to_list() == []
