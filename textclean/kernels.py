@@ -29,6 +29,7 @@ from numba import njit
 from textclean.confusables import DECISIVE_CYR, DECISIVE_LAT, TO_CYR, TO_LAT, is_cyrillic, is_latin
 
 MAX_WORD = 64
+ADDRESS_CTX = -3  # textclean.repair.ADDRESS_CTX: Latin context, no Cyrillic reading
 
 # character kinds (as textclean.repair._kind)
 K_DIGIT, K_CYR, K_LAT, K_OTHER = 0, 1, 2, 3
@@ -404,6 +405,18 @@ def analyze_chunks(
         if ne + (c1 - c0) > cap_e:
             status = 1
             break
+        # an address chunk (://, www., @): its words take the Latin context
+        cctx = ctxs[c]
+        for i in range(c0, c1):
+            x = ids[i]
+            if x == 64 or (
+                x == 58 and i + 2 < c1 and ids[i + 1] == 47 and ids[i + 2] == 47
+            ) or (
+                x == 119 and i + 3 < c1 and ids[i + 1] == 119 and ids[i + 2] == 119
+                and ids[i + 3] == 46
+            ):  # fmt: skip
+                cctx = ADDRESS_CTX
+                break
         # words of the chunk (alnum runs), the sentence-start mark before them
         startflag = False
         i = c0
@@ -442,7 +455,7 @@ def analyze_chunks(
                     innum = before or after
                 e_s[ne] = i
                 e_e[ne] = j
-                e_ctx[ne] = ctxs[c]
+                e_ctx[ne] = cctx
                 e_dis[ne] = 1 if (diss[c] and not innum) else 0
                 e_start[ne] = 1 if (startflag and kind[ids[i]] == K_DIGIT) else 0
                 e_flags[ne] = 0
@@ -531,7 +544,7 @@ def analyze_chunks(
             tr39 = 1 if (tr39_flag and clean and not dis) else 0
             start = e_start[q] != 0
             for script in range(2):
-                if script == own:
+                if script == own or (script == 0 and ctx == ADDRESS_CTX):
                     continue
                 prior = _prior(script, ctx, n, ctx_weight)
                 # one reading without the programme when every character has at most one

@@ -21,7 +21,10 @@ How one word is decided (``HomoglyphRepairer.decide``):
    digits (``0`` = ``о``, ``06`` = ``об``) are weighed like words unless joined to other digits
    (``0,5``). A leading digit of a word that opens a sentence may read as a capital (``0н`` ->
    ``Он``). Digits kept inside or after lower-case letters (``пр0руби``, ``дубн0``) cost more.
-5. Mixed words take the best reading. Clean single-script words and tokens with digits are left
+5. Words of an address chunk (a web address, an e-mail, an @handle) get no Cyrillic reading
+   and a Latin context (``ADDRESS_CTX``) whatever the text: ``chn.ge/2JRea20`` and
+   ``@yabloko`` stay Latin, ``httрs://`` is still read as ``https://``.
+6. Mixed words take the best reading. Clean single-script words and tokens with digits are left
    alone unless the other reading wins by a margin (larger for all-caps tokens, which are often
    brands, and for capital one-letter words in clean text: ``X век``, ``962 °C``); Latin letters
    with digits (``iPhone15``, ``A52``, ``4K``) are never touched outside Cyrillic context.
@@ -531,7 +534,7 @@ class HomoglyphRepairer:
         tr39_only = cfg.clean_text_tr39_only and clean and not disguised
         raw: list[tuple[str, str, float, float]] = []  # (text, how, cost, prior)
         for script in ("C", "L"):
-            if script == own:
+            if script == own or (script == "C" and ctx == ADDRESS_CTX):
                 continue
             name = "cyrillic" if script == "C" else "latin"
             prior = self._prior(script, ctx, len(word))
@@ -742,7 +745,7 @@ class HomoglyphRepairer:
         schema = {"chunk": pl.String, "ctx": pl.Int8, "dis": pl.Boolean, "out": pl.String}
         schema |= dict.fromkeys(cols[1:], pl.Int32)
         chunk = pl.col("chunk")
-        whole = ~chunk.str.contains(_SPLITTABLE)
+        whole = ~chunk.str.contains(_SPLITTABLE) & ~chunk.str.contains(ADDRESS_PATTERN)
         forced_c = whole & chunk.str.contains(FORCED_CYRILLIC)
         forced_l = whole & ~forced_c & chunk.str.contains(FORCED_LATIN)
         todo = todo.with_columns(forced_c.alias("fc"), forced_l.alias("fl"))
@@ -945,6 +948,8 @@ class HomoglyphRepairer:
             return hit
         out, mixed, rep, amb, broken = [], 0, 0, 0, 0
         start = False
+        if _is_address(chunk):
+            ctx = ADDRESS_CTX
         for m in _re_pieces.finditer(chunk):
             piece = m.group()
             if not piece[0].isalnum():
@@ -976,9 +981,13 @@ class HomoglyphRepairer:
             s = normalize_text(s) or ""
         ctx, dis = context_bucket(s), text_disguised(s, self.config.disguise_share)
         lines = []
-        for w, start, in_number in _words_with_starts(s):
+        for w, start, in_number, address in _words_with_starts(s):
             d, cands = self._decide(
-                w, ctx, explain=True, disguised=dis and not in_number, start=start
+                w,
+                ADDRESS_CTX if address else ctx,
+                explain=True,
+                disguised=dis and not in_number,
+                start=start,
             )
             if not (d.changed or d.ambiguous or d.mixed):
                 continue
@@ -1010,8 +1019,9 @@ class HomoglyphRepairer:
             w = m.group()
             start = "0" <= w[0] <= "9" and _opens_sentence(s, m.start())
             d = dis and not _in_number(s, m.start(), m.end())
+            c = ADDRESS_CTX if _is_address(_chunk_at(s, m.start(), m.end())) else ctx
             out.append(s[pos : m.start()])
-            out.append(self.decide(w, ctx, disguised=d, start=start).out)
+            out.append(self.decide(w, c, disguised=d, start=start).out)
             pos = m.end()
         out.append(s[pos:])
         return "".join(out)
@@ -1077,12 +1087,37 @@ def _in_number(text: str, start: int, end: int) -> bool:
 _NUMBER_JOINERS = ".,:/-"
 
 
-def _words_with_starts(text: str) -> Iterable[tuple[str, bool, bool]]:
-    """(word, opens a sentence, part of a longer number) for each word of ``text``."""
+def _words_with_starts(text: str) -> Iterable[tuple[str, bool, bool, bool]]:
+    """(word, opens a sentence, part of a longer number, inside an address) for each word of
+    ``text``."""
     for m in _re_word.finditer(text):
         w = m.group()
         start = "0" <= w[0] <= "9" and _opens_sentence(text, m.start())
-        yield w, start, _in_number(text, m.start(), m.end())
+        address = _is_address(_chunk_at(text, m.start(), m.end()))
+        yield w, start, _in_number(text, m.start(), m.end()), address
+
+
+#: The context given to every word of an address chunk (a web address, an e-mail, an @handle):
+#: such words are Latin by construction (``chn.ge/2JRea20``, ``@yabloko``), whatever the text, so
+#: they get no Cyrillic reading (a disguised one still gets its Latin reading) and the prior of
+#: a Latin text.
+ADDRESS_CTX = -3
+
+
+#: ``_is_address`` as a polars pattern.
+ADDRESS_PATTERN = r"://|www\.|@"
+
+
+def _is_address(chunk: str) -> bool:
+    """Whether a space-separated chunk is (or holds) a web address, an e-mail or an @handle."""
+    return "://" in chunk or "www." in chunk or "@" in chunk
+
+
+def _chunk_at(text: str, start: int, end: int) -> str:
+    """The space-separated chunk of ``text`` around ``text[start:end]``."""
+    a = text.rfind(" ", 0, start) + 1
+    b = text.find(" ", end)
+    return text[a : len(text) if b < 0 else b]
 
 
 def word_pieces(text: str) -> Iterable[str]:

@@ -292,6 +292,8 @@ _EDGE_TEXTS = [
     "   ",
     "<p>мoлоко&nbsp;и&amp;сыр</p>  \u200bсвeжee\u00adе  שלום مرحبا",
     "Ѐ ѐ ҂ а\u0483b b\u0483а 0\u0483 İI",
+    "RT @yabloko: смерть https://chn.ge/2JRea20 и httрs://sitе.ru/cop ivan@mail.ru www.ozon.ru",
+    "@мoлоко мoлоко@ www.мoлоко.рф http://сaйт.рф",
 ]
 
 
@@ -305,9 +307,11 @@ def test_compiled_equals_python_path(toy, tr39_only):
     texts = _corrupted_texts(300, seed=11) + _EDGE_TEXTS
     cfg = RepairConfig(clean_text_tr39_only=tr39_only)
     col = pl.Series(texts, dtype=pl.String)
-    fast = HomoglyphRepairer(toy._score_fn, cfg).repair_column(col)
+    words = HomoglyphRepairer(toy._score_fn, cfg)
+    fast = words.repair_column(col)
     slow = HomoglyphRepairer(toy._score_fn, cfg, compiled=False).repair_column(col)
     assert fast.equals(slow)
+    assert fast["clean"].to_list() == [words.repair_words(t) for t in texts]
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5])
@@ -345,3 +349,20 @@ def test_compiled_threads_equal_one_thread(toy, monkeypatch):
     three = HomoglyphRepairer(toy._score_fn, threads=3).repair_column(col)
     assert three.equals(one)
     assert three.height == len(texts)
+
+
+def test_address_words_are_latin(char_lm):
+    """Words of a web address, e-mail or @handle take the Latin context whatever the text: a
+    Latin word there stays Latin, a disguised one is still read as Latin."""
+    r = HomoglyphRepairer.from_arpa(char_lm)
+    text = "RT @yabloko: товары для дома https://chn.ge/2JRea20 и httрs://shop.ru мыло"
+    want = "RT @yabloko: товары для дома https://chn.ge/2JRea20 и https://shop.ru мыло"
+    assert r.repair_text(text)[0] == want
+    assert r.repair_words(text) == want
+    assert not any(ln.startswith(("yabloko", "ge ")) for ln in r.explain(text))
+
+
+def test_address_ctx_is_the_same_in_the_kernels():
+    from textclean import kernels, repair
+
+    assert kernels.ADDRESS_CTX == repair.ADDRESS_CTX
