@@ -500,6 +500,19 @@ class FuzzTexts:
             joined = kernels.recode(cps, lut).tobytes().decode("latin-1")
             bounds = starts.tolist()
             self.plain = _objects(joined[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True))
+
+    @cached_property
+    def sorted_tokens(self) -> np.ndarray:
+        self._tokens()
+        return self.__dict__["sorted_tokens"]
+
+    @cached_property
+    def token_set(self) -> np.ndarray:
+        self._tokens()
+        return self.__dict__["token_set"]
+
+    def _tokens(self) -> None:
+        """Both token forms in one pass (built only when a token scorer is asked for)."""
         # tokens split as rapidfuzz splits them (whitespace runs; the two agree on Python's
         # whitespace) and sorted by code point, as rapidfuzz sorts them
         sorted_tokens, token_set = [], []
@@ -508,8 +521,8 @@ class FuzzTexts:
             tokens.sort()
             sorted_tokens.append(" ".join(tokens))
             token_set.append(" ".join(dict.fromkeys(tokens)))  # sorted, repeats dropped
-        self.sorted_tokens = _objects(sorted_tokens)
-        self.token_set = _objects(token_set)
+        self.__dict__["sorted_tokens"] = _objects(sorted_tokens)
+        self.__dict__["token_set"] = _objects(token_set)
 
 
 def _code_points(texts: pl.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
