@@ -1358,7 +1358,8 @@ def text_pass(cps, off, valid, props, kind, share):
     while (1 << bits) < 2 * nchunk_max + 2:
         bits += 1
     size = 1 << bits
-    table = np.full(size, -1, np.int64)
+    # slot -> (distinct id or -1, hash, chunk start, length/ctx/dis): one cache line a probe
+    table = np.full((size, 4), -1, np.int64)
     u_first = np.empty(nchunk_max, np.int64)
     u_ctx = np.empty(nchunk_max, np.int64)
     u_dis = np.empty(nchunk_max, np.bool_)
@@ -1427,22 +1428,27 @@ def text_pass(cps, off, valid, props, kind, share):
             h = np.uint64(14695981039346656037) ^ np.uint64(cx + 8) ^ (np.uint64(dz) << 8)
             for x in range(a, b):
                 h = (h ^ np.uint64(marked[x])) * np.uint64(1099511628211)
+            hk = np.int64(h >> np.uint64(1))
+            meta = ((b - a) << 5) | ((cx + 8) << 1) | (1 if dz else 0)  # length, ctx, dis
             slot = np.int64((h * np.uint64(11400714819323198485)) >> np.uint64(64 - bits))
             while True:
-                u = table[slot]
+                u = table[slot, 0]
                 if u < 0:
-                    table[slot] = nu
+                    table[slot, 0] = nu
+                    table[slot, 1] = hk
+                    table[slot, 2] = a
+                    table[slot, 3] = meta
                     u_first[nu] = q
                     u_ctx[nu] = cx
                     u_dis[nu] = dz
                     c_u[q] = nu
                     nu += 1
                     break
-                f = u_first[u]
-                if u_ctx[u] == cx and u_dis[u] == dz and c_e[f] - c_s[f] == b - a:
+                if table[slot, 1] == hk and table[slot, 3] == meta:
+                    f0 = table[slot, 2]
                     same = True
                     for x in range(b - a):
-                        if marked[c_s[f] + x] != marked[a + x]:
+                        if marked[f0 + x] != marked[a + x]:
                             same = False
                             break
                     if same:
