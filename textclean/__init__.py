@@ -1,7 +1,8 @@
 """Text cleaning for product cards: normalisation, tokenisation and Cyrillic/Latin homoglyph
 repair scored by a character KenLM model (plus the n-gram trainer in ``textclean.lmtrain``).
 
-No torch, no Dagster: everything here is plain Python, polars and kenlm.
+No torch, no Dagster: everything here is plain Python, polars, numba (the compiled repair
+kernels, ``textclean.kernels``) and kenlm.
 """
 
 from textclean.arpa import ArpaError, check_arpa_header, load_kenlm

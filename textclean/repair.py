@@ -36,13 +36,18 @@ the other-script reading was nearly as good), ``broken_share`` (share of tokens 
 changed; NaN for a text without tokens), ``other_words`` (tokens with letters of other scripts,
 left as written).
 
-The batch form decides each distinct (space-separated chunk, context bucket, disguise flag) once
-per repairer and does everything else with polars column operations. Chunks that are one mixed word
-with exactly one possible reading (``FORCED_CYRILLIC`` / ``FORCED_LATIN``: a letter with no reading
-in the other script, every other letter with a single reading, no possible glue split) are decided
-by polars ``replace_many`` without Python; :meth:`HomoglyphRepairer.repair_words` is the
-word-by-word reference the column form must equal (tested). Every constant of ``RepairConfig`` was
-tuned on the ``tune`` half of the benchmark sentences (``bench/homoglyph.py --split tune``).
+The batch form (:meth:`HomoglyphRepairer.repair_column`) decides each distinct (space-separated
+chunk, context bucket, disguise flag) once per call. By default it runs compiled
+(``textclean.kernels``, numba): one pass over the texts' code points finds each text's context,
+disguise flag and counts and the distinct chunks that need a decision, two passes decide those
+chunks (readings, glue splits and weighing exactly as ``_decide``, the LM called once per
+distinct letter run), one pass writes the texts as Arrow; a long column is cut into one slice per
+core. ``compiled=False`` gives the Python column path (polars, one :meth:`decide_chunk` call per
+distinct chunk; chunks that are one mixed word with exactly one possible reading,
+``FORCED_CYRILLIC`` / ``FORCED_LATIN``, by polars ``replace_many``).
+:meth:`HomoglyphRepairer.repair_words` is the word-by-word reference both column paths must equal
+(tested, and checked by the bench). Every constant of ``RepairConfig`` was tuned on the ``tune``
+half of the benchmark sentences (``bench/homoglyph.py --split tune``).
 """
 
 from __future__ import annotations
