@@ -787,12 +787,16 @@ class HomoglyphRepairer:
         distinct chunks that need a decision; two passes decide those chunks (the LM called
         once per distinct letter run that a decision weighs); one pass writes the texts.
 
-        Long columns are cut into ``threads`` slices repaired side by side (the kernels and
-        polars release the GIL); a chunk seen in two slices is decided in both, the same way."""
+        Long columns are cut into slices (one per thread, and at most ``_MAX_SLICE_BYTES`` of
+        text each) repaired side by side (the kernels and polars release the GIL); a chunk seen
+        in two slices is decided in both, the same way."""
         from concurrent.futures import ThreadPoolExecutor
 
         n = col.len()
-        parts = min(self.threads, max(1, n // _MIN_TEXTS_PER_THREAD))
+        n_bytes = int(col.cast(pl.String).str.len_bytes().sum() or 0)
+        workers = min(self.threads, max(1, n // _MIN_TEXTS_PER_THREAD))
+        # slices of bounded size keep the kernels' scratch memory bounded on long columns
+        parts = min(max(workers, -(-n_bytes // _MAX_SLICE_BYTES)), max(n, 1))
         if parts <= 1:
             return self._repair_compiled_part(col, normalize=normalize)
         step = -(-n // parts)
@@ -801,7 +805,7 @@ class HomoglyphRepairer:
             from textclean import kernels as K
 
             self._tables = K.char_tables()
-        with ThreadPoolExecutor(len(slices)) as pool:
+        with ThreadPoolExecutor(max(1, workers)) as pool:
             frames = list(
                 pool.map(lambda c: self._repair_compiled_part(c, normalize=normalize), slices)
             )
@@ -1046,6 +1050,9 @@ class HomoglyphRepairer:
 _re_word = re.compile(r"[^\W_]+")
 #: A column is cut into slices for threads only when each gets at least this many texts.
 _MIN_TEXTS_PER_THREAD = 5000
+#: ... and into slices of at most about this much UTF-8 text, whatever the threads: the scratch
+#: arrays of the compiled path grow with the slice (reserved generously, mostly untouched).
+_MAX_SLICE_BYTES = 8 << 20
 
 
 def _default_threads() -> int:

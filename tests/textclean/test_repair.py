@@ -349,6 +349,8 @@ def test_compiled_threads_equal_one_thread(toy, monkeypatch):
     three = HomoglyphRepairer(toy._score_fn, threads=3).repair_column(col)
     assert three.equals(one)
     assert three.height == len(texts)
+    monkeypatch.setattr(repair_mod, "_MAX_SLICE_BYTES", 300)  # many small slices, one thread
+    assert HomoglyphRepairer(toy._score_fn, threads=1).repair_column(col).equals(one)
 
 
 def test_address_words_are_latin(char_lm):
