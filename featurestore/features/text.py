@@ -142,18 +142,17 @@ class FieldIndex:
     """
 
     def __init__(self, texts: pl.Series):
-        lower = texts.cast(pl.String).str.to_lowercase()
-        tokens = tokenize_series(texts.cast(pl.String))
-        n_tok = tokens.list.len().fill_null(0)
-        keyed = pl.select(pl.when(n_tok > 0).then(lower).otherwise(None).alias("t")).to_series()
-        doc = keyed.rank("dense")
-        self.doc_of_item = (doc.fill_null(0).cast(pl.Int64) - 1).to_numpy()
+        lower = pl.DataFrame({"t": texts.cast(pl.String).str.to_lowercase()})
+        # distinct texts by hashing (no sort of long strings), in order of first appearance;
+        # only those are tokenised, and only those with a token become documents
+        docs = lower.drop_nulls().unique("t", keep="first", maintain_order=True)
         docs = (
-            pl.DataFrame({"doc": doc, "t": lower, "tok": tokens})
-            .filter(pl.col("doc").is_not_null())
-            .unique("doc", keep="first")
-            .sort("doc")
+            docs.with_columns(tok=tokenize_series(docs["t"]))
+            .filter(pl.col("tok").list.len() > 0)
+            .with_row_index("doc")
         )
+        doc = lower.join(docs.select("t", "doc"), on="t", how="left", maintain_order="left")
+        self.doc_of_item = doc["doc"].cast(pl.Int64).fill_null(-1).to_numpy()
         self.n_docs = docs.height
         self.doc_tokens: pl.Series | None = docs["tok"]  # released once the word indexes exist
         self.doc_chars = docs["t"].str.len_chars().to_numpy().astype(np.float64)
