@@ -35,21 +35,31 @@ _BLOCKS = 64  # work blocks per kernel call (load balance across threads)
 
 
 def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense column ids 0..K-1 for arbitrary integer keys, in key order (polars, multithreaded)."""
+    """Dense column ids 0..K-1 for arbitrary integer keys, in key order.
+
+    Hash-distinct, sort only the K distinct keys, then a hash join (polars, multithreaded):
+    faster than ranking all keys.
+    """
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int32), 0
-    ranks = pl.Series(keys).rank("dense").to_numpy()
-    return (ranks - 1).astype(np.int32), int(ranks.max())
+    k = pl.Series("k", keys)
+    distinct = pl.DataFrame({"k": k.unique().sort()}).with_row_index("id")
+    ids = pl.DataFrame({"k": k}).join(distinct, on="k", how="left", maintain_order="left")["id"]
+    return ids.to_numpy().astype(np.int32), distinct.height
 
 
 def _order_csr(
-    rows: np.ndarray, keys: np.ndarray, n_rows: int
+    rows: np.ndarray, keys: np.ndarray, n_rows: int, n_cols: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(indptr, indices, float32 counts, column count) of the occurrences (rows[i], keys[i]).
 
-    Columns are dense ids of the distinct keys in key order; each row's columns come out sorted.
+    Columns are dense ids of the distinct keys in key order, or the keys themselves when
+    ``n_cols`` says they already are ids 0..n_cols-1; each row's columns come out sorted.
     """
-    cols, n_cols = _dense_ids(keys)
+    if n_cols is None:
+        cols, n_cols = _dense_ids(keys)
+    else:
+        cols = keys
     if len(cols) == 0:
         return np.zeros(n_rows + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0
     flat = pl.Series(rows.astype(np.int64) * n_cols + cols).sort().to_numpy()
@@ -195,7 +205,7 @@ class FieldIndex:
         transient memory is a few arrays of one order's occurrences, not a COO copy of all.
         """
         docs, ids, vocab = self._token_ids
-        indptr, indices, data, n_cols = _order_csr(docs, ids, self.n_docs)
+        indptr, indices, data, n_cols = _order_csr(docs, ids, self.n_docs, vocab)
         col_n = [np.full(n_cols, 1, dtype=np.int8)]
         base = np.int64(max(vocab, 1))
         key = ids
@@ -229,7 +239,7 @@ class FieldIndex:
         before the replacement), exactly as rank_bm25 does.
         """
         docs, ids, vocab = self._token_ids
-        indptr, indices, counts, n_cols = _order_csr(docs, ids, self.n_docs)
+        indptr, indices, counts, n_cols = _order_csr(docs, ids, self.n_docs, vocab)
         q = sp.csr_matrix(
             (counts.astype(np.float64), indices, indptr), shape=(self.n_docs, max(n_cols, 1))
         )
