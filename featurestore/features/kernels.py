@@ -506,3 +506,25 @@ def hstack_csr(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b, offset_
             data[k] = data_b[i]
             k += 1
     return indptr, indices, data
+
+
+@njit(cache=True)
+def csr_tfidf_rows(indptr, indices, counts, idf):
+    """Per entry counts * idf[column] as float32, each row L2-normalised (computed in float64).
+
+    Returns (weights, nonempty): rows whose weights are all 0 stay 0 and are not ``nonempty``.
+    """
+    n_rows = len(indptr) - 1
+    weights = np.zeros(len(indices), np.float32)
+    nonempty = np.zeros(n_rows, np.bool_)
+    for r in range(n_rows):
+        acc = 0.0
+        for i in range(indptr[r], indptr[r + 1]):
+            v = counts[i] * idf[indices[i]]
+            acc += v * v
+        if acc > 0.0:
+            nonempty[r] = True
+            inv = 1.0 / np.sqrt(acc)
+            for i in range(indptr[r], indptr[r + 1]):
+                weights[i] = counts[i] * idf[indices[i]] * inv
+    return weights, nonempty

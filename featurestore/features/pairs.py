@@ -242,11 +242,15 @@ class PairFeatureStream(Iterator[pa.Table]):
                 )
             self.stats.unknown_dropped = unknown.height
             p = p.filter(pl.col("r1").is_not_null() & pl.col("r2").is_not_null())
+        # from here on a pair is two item row numbers (ids are gathered back per chunk): 9 bytes
+        # a pair instead of two strings, which matters for millions of pairs
+        p = p.select(pl.col("r1").cast(pl.UInt32), pl.col("r2").cast(pl.UInt32), "label")
         before = p.height
-        p = p.unique(["item_id_1", "item_id_2"], keep="first", maintain_order=True)
+        p = p.unique(["r1", "r2"], keep="first", maintain_order=True)
         self.stats.duplicate_pairs = before - p.height
-        self.stats.self_pairs = int((p["item_id_1"] == p["item_id_2"]).sum())
-        return p.select("item_id_1", "item_id_2", "label", "r1", "r2")
+        self.stats.self_pairs = int((p["r1"] == p["r2"]).sum())
+        self._item_ids = ids
+        return p
 
     def __iter__(self) -> PairFeatureStream:
         return self
@@ -260,8 +264,8 @@ class PairFeatureStream(Iterator[pa.Table]):
         r2 = chunk["r2"].to_numpy().astype(np.int64)
         feats = compute_chunk(self._ctx, self.rows, r1, r2)
         arrays = [
-            chunk["item_id_1"].to_arrow(),
-            chunk["item_id_2"].to_arrow(),
+            self._item_ids.gather(chunk["r1"]).to_arrow(),
+            self._item_ids.gather(chunk["r2"]).to_arrow(),
             chunk["label"].to_arrow(),
         ]
         for r in self.rows:

@@ -79,10 +79,9 @@ def word_ngrams(ix: FieldIndex, f: str, d1, d2, workers: int, wanted: set[str]) 
 
 def tfidf(ix: FieldIndex, f: str, d1, d2, workers: int) -> Arrays:
     """Word 1-2-gram TF-IDF cosine (the char TF-IDF is computed with the char n-grams)."""
-    m = ix.tfidf_word
+    m, nonempty = ix.tfidf_word
     cos = pair_dot(m, m, d1, d2)
-    nnz = ix.row_nnz(m)
-    empty = (nnz[d1] == 0) | (nnz[d2] == 0)
+    empty = ~(nonempty[d1] & nonempty[d2])
     cos[empty] = np.nan
     return {f"{f}_tfidf_word_cos": np.clip(cos, 0.0, 1.0, out=cos, where=~empty)}
 

@@ -87,61 +87,59 @@ def pair_dot(a: sp.csr_matrix, b: sp.csr_matrix, d1: np.ndarray, d2: np.ndarray)
     )
 
 
-def _counts_by_n(prod: sp.csr_matrix, col_n: np.ndarray, n_max: int) -> np.ndarray:
-    """(rows x n_max+1) counts of nonzeros of ``prod`` split by the n-gram order of each column."""
-    m = prod.shape[0]
-    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(prod.indptr))
-    key = rows * (n_max + 1) + col_n[prod.indices].astype(np.int64)
+def _counts_by_n(indptr: np.ndarray, indices: np.ndarray, col_n: np.ndarray, n_max: int):
+    """(rows x n_max+1) number of entries per row split by the n-gram order of each column."""
+    m = len(indptr) - 1
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(indptr))
+    key = rows * (n_max + 1) + col_n[indices].astype(np.int64)
     return np.bincount(key, minlength=m * (n_max + 1)).reshape(m, n_max + 1)
 
 
 class NgramSets:
-    """Distinct n-grams of every document in one matrix, columns grouped by order n.
+    """Distinct n-grams of every document as CSR rows (sorted columns grouped by order n).
 
-    ``counts`` holds the n-gram counts as float32 (small integers: exact); the set features read
-    only its sparsity pattern, so no separate binary matrix is kept.
+    ``indptr``/``indices`` are the sets (all the set features read); ``counts`` (float32, exact
+    small integers) are the n-gram counts, kept only until the TF-IDF weights are built from them.
     """
 
     def __init__(self, counts: sp.csr_matrix, col_n: np.ndarray, ns: tuple[int, ...]):
-        counts.data = counts.data.astype(np.float32)
-        counts.indices = counts.indices.astype(np.int32, copy=False)
-        self.counts = counts  # n-gram counts (with multiplicity), sorted indices
+        self.shape = counts.shape
+        self.indptr = counts.indptr.astype(np.int64, copy=False)
+        self.indices = counts.indices.astype(np.int32, copy=False)
+        self.counts: np.ndarray | None = counts.data.astype(np.float32, copy=False)
         self.col_n = col_n.astype(np.int8)
         self.ns = ns
         self.n_max = max(ns)
-        self.sizes = _counts_by_n(counts, self.col_n, self.n_max)  # docs x (n_max+1)
+        self.sizes = _counts_by_n(self.indptr, self.indices, self.col_n, self.n_max)
 
     def intersections(self, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
         """|A_n ∩ B_n| for each pair (rows) and order n (columns 0..n_max)."""
-        c = self.counts
         return kernels.csr_pair_shared(
-            c.indptr,
-            c.indices,
+            self.indptr,
+            self.indices,
             self.col_n,
             self.n_max + 1,
             d1.astype(np.int64),
             d2.astype(np.int64),
         )
 
-    def tfidf(self, ns: tuple[int, ...]) -> sp.csr_matrix:
-        """L2-normalised TF-IDF rows over the columns of orders ``ns`` (smooth idf, raw tf)."""
-        # columns are grouped by n in increasing order, so the wanted orders form one range
-        keep = np.flatnonzero(np.isin(self.col_n, ns))
-        if len(keep) and keep[-1] - keep[0] + 1 == len(keep):
-            m = self.counts[:, int(keep[0]) : int(keep[-1]) + 1].tocsr()
-        else:
-            m = self.counts[:, keep].tocsr()
-        n_docs = m.shape[0]
-        df = np.bincount(m.indices, minlength=m.shape[1])
+    def take_tfidf(self, ns: tuple[int, ...]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(L2-normalised TF-IDF rows over the orders ``ns``, rows with any such n-gram).
+
+        Smooth idf ln((1+N)/(1+df)) + 1, raw tf, float32 weights. The matrix shares this set's
+        ``indptr``/``indices`` (columns of other orders hold 0, which adds nothing to a dot
+        product), and the counts are released: call once (FieldIndex.tfidf_word caches it).
+        """
+        if self.counts is None:
+            raise RuntimeError("n-gram counts were already turned into TF-IDF weights")
+        n_docs = self.shape[0]
+        df = np.bincount(self.indices, minlength=self.shape[1])
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
-        m = m.multiply(idf[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        m = sp.diags(inv) @ m
-        m = m.tocsr()
-        m.sort_indices()
-        m.data = m.data.astype(np.float32)  # cosines are stored as float32 anyway
-        return m
+        idf[~np.isin(self.col_n, ns)] = 0.0
+        weights, nonempty = kernels.csr_tfidf_rows(self.indptr, self.indices, self.counts, idf)
+        self.counts = None
+        m = sp.csr_matrix((weights, self.indices, self.indptr), shape=self.shape, copy=False)
+        return m, nonempty
 
 
 class FieldIndex:
@@ -257,8 +255,13 @@ class FieldIndex:
         rows = np.repeat(np.arange(n), np.diff(q.indptr))
         tf = q.data
         denom = tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl[rows] / avgdl)
-        w = q.copy()
-        w.data = idf[q.indices] * tf * (BM25_K1 + 1.0) / denom
+        w = sp.csr_matrix(
+            (idf[q.indices] * tf * (BM25_K1 + 1.0) / denom, q.indices, q.indptr),
+            shape=q.shape,
+            copy=False,
+        )
+        # the query side holds term counts: float32 is exact, and it shares w's index arrays
+        q = sp.csr_matrix((tf.astype(np.float32), q.indices, q.indptr), shape=q.shape, copy=False)
         self_score = rowwise_dot(q, w)
         self.__dict__["bm25"] = (q, w, self_score)
         self._release_tokens()
@@ -269,7 +272,7 @@ class FieldIndex:
         """Smooth idf ln((1+N)/(1+df)) + 1 of each word (unigram columns of word_ngrams)."""
         ng = self.word_ngrams
         uni = ng.col_n == 1
-        df = np.bincount(ng.counts.indices, minlength=ng.counts.shape[1]).astype(np.float64)
+        df = np.bincount(ng.indices, minlength=ng.shape[1]).astype(np.float64)
         idf = np.log((1.0 + self.n_docs) / (1.0 + df)) + 1.0
         idf[~uni] = 0.0
         return idf
@@ -284,9 +287,9 @@ class FieldIndex:
 
     def shared_word_mass(self, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
         """Sum of the idf of the distinct words both documents of each pair have."""
-        c = self.word_ngrams.counts
+        ng = self.word_ngrams
         return kernels.csr_pair_shared_weight(
-            c.indptr, c.indices, self.word_idf, d1.astype(np.int64), d2.astype(np.int64)
+            ng.indptr, ng.indices, self.word_idf, d1.astype(np.int64), d2.astype(np.int64)
         )
 
     def _release_tokens(self) -> None:
@@ -309,8 +312,9 @@ class FieldIndex:
         return FuzzTexts(self, cps, starts)
 
     @cached_property
-    def tfidf_word(self) -> sp.csr_matrix:
-        return self.word_ngrams.tfidf((1, 2))
+    def tfidf_word(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Word 1-2-gram TF-IDF rows (sharing the word n-gram sets' arrays), rows with a word."""
+        return self.word_ngrams.take_tfidf((1, 2))
 
     def lcs_lengths(self, d1: np.ndarray, d2: np.ndarray, workers: int) -> np.ndarray:
         """Longest common subsequence length per pair (rapidfuzz), as float64.
@@ -326,11 +330,6 @@ class FieldIndex:
         lcs = process.cpdist(a, b, scorer=LCSseq.similarity, workers=workers).astype(np.float64)
         self.__dict__["_lcs_memo"] = (d1.copy(), d2.copy(), lcs)
         return lcs
-
-    @staticmethod
-    def row_nnz(m: sp.csr_matrix) -> np.ndarray:
-        """Number of stored entries per row."""
-        return np.diff(m.indptr)
 
 
 class CharGrams:
