@@ -256,9 +256,18 @@ class WordByWord(HomoglyphRepairer):
     def lm(self, word: str) -> float:
         return float(self._score_fn(word.lower()))
 
-    def decide(self, word: str, ctx: int = 0, *, disguised: bool = False, start: bool = False):
+    def decide(
+        self,
+        word: str,
+        ctx: int = 0,
+        *,
+        disguised: bool = False,
+        start: bool = False,
+        abbrev: bool = False,
+    ):
         start = start and "0" <= word[:1] <= "9"
-        return self._decide(word, ctx, disguised=disguised, start=start)[0]
+        abbrev = abbrev and len(word) == 1
+        return self._decide(word, ctx, disguised=disguised, start=start, abbrev=abbrev)[0]
 
     def repair_one(self, text: str) -> str:
         return self.repair_words(text) or ""

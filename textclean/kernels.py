@@ -57,6 +57,8 @@ P_OTHERW = 1 << 14  # word character of another script (OTHER_WORD_PATTERN)
 P_SENT = 1 << 15  # . ! ? ...
 P_CLOSE = 1 << 16  # ) " '
 P_OPEN = 1 << 17  # " ' (
+P_ONEWORD = 1 << 18  # Cyrillic letter that is a word on its own (textclean.repair.ONE_LETTER_WORDS)
+START_ID, LATIN_ID = 1, 2  # START_MARK, LATIN_MARK (textclean.repair)
 
 
 @njit(cache=True)
@@ -417,8 +419,9 @@ def analyze_chunks(
             ):  # fmt: skip
                 cctx = ADDRESS_CTX
                 break
-        # words of the chunk (alnum runs), the sentence-start mark before them
+        # words of the chunk (alnum runs), the sentence-start and Latin marks before them
         startflag = False
+        latflag = False
         i = c0
         bad = False
         nw0 = ne
@@ -429,8 +432,10 @@ def analyze_chunks(
                 j += 1
             if not alnum:
                 for q in range(i, j):
-                    if props[ids[q]] & P_MARK:
+                    if ids[q] == START_ID:
                         startflag = True
+                    elif ids[q] == LATIN_ID:
+                        latflag = True
             else:
                 if j - i > max_word:
                     bad = True
@@ -453,14 +458,22 @@ def analyze_chunks(
                         and (props[ids[j + 1]] & P_ISDIGIT) != 0
                     )
                     innum = before or after
+                # an abbreviation or a numeral suffix (textclean.repair._abbrev_at)
+                abbrev = (j < c1 and ids[j] == 46) or (
+                    i - c0 >= 2 and ids[i - 1] == 45 and kind[ids[i - 2]] == K_DIGIT
+                )
                 e_s[ne] = i
                 e_e[ne] = j
-                e_ctx[ne] = cctx
+                e_ctx[ne] = ADDRESS_CTX if latflag else cctx
                 e_dis[ne] = 1 if (diss[c] and not innum) else 0
-                e_start[ne] = 1 if (startflag and kind[ids[i]] == K_DIGIT) else 0
+                # bit 1: opens a sentence (a leading digit), bit 2: abbreviation / suffix
+                e_start[ne] = (1 if (startflag and kind[ids[i]] == K_DIGIT) else 0) | (
+                    2 if (abbrev and j - i == 1) else 0
+                )
                 e_flags[ne] = 0
                 ne += 1
                 startflag = False
+                latflag = False
             i = j
         ch_nw[c] = ne - nw0
         if bad:
@@ -542,7 +555,9 @@ def analyze_chunks(
                 own = 1
             e_own[q] = own
             tr39 = 1 if (tr39_flag and clean and not dis) else 0
-            start = e_start[q] != 0
+            start = (e_start[q] & 1) != 0
+            # a clean one-letter Latin word: Cyrillic readings only as a one-letter word
+            one_letter = clean and own == 1 and n == 1 and (e_start[q] & 2) == 0
             for script in range(2):
                 if script == own or (script == 0 and ctx == ADDRESS_CTX):
                     continue
@@ -586,6 +601,8 @@ def analyze_chunks(
                     nread = 1
                 for r in range(nread):
                     a, b = offs[r], offs[r + 1]
+                    if one_letter and script == 0 and not props[flat[a]] & P_ONEWORD:
+                        continue
                     if b - a == n:
                         same = True
                         for t in range(n):
@@ -1032,7 +1049,7 @@ def _char_props(ch: str) -> tuple[int, int]:
     patterns of ``textclean.repair`` see it."""
     import unicodedata
 
-    from textclean.repair import _CYR_NONDEC, _LAT_MAPPABLE
+    from textclean.repair import _CYR_NONDEC, _LAT_MAPPABLE, LATIN_MARK, ONE_LETTER_WORDS
 
     if "0" <= ch <= "9":
         k = K_DIGIT
@@ -1052,7 +1069,7 @@ def _char_props(ch: str) -> tuple[int, int]:
         (P_ISDIGIT, ch.isdigit()),
         (P_JOIN, ch in _NUMBER_JOINERS),
         (P_LOOK, ch in "0346"),
-        (P_MARK, ch == START_MARK),
+        (P_MARK, ch in (START_MARK, LATIN_MARK)),
         (P_W, unicodedata.category(ch)[0] in "LN"),
         (P_DECC, ch in DECISIVE_CYR),
         (P_DECL, ch in DECISIVE_LAT),
@@ -1062,6 +1079,7 @@ def _char_props(ch: str) -> tuple[int, int]:
         (P_SENT, ch in ".!?\u2026"),
         (P_CLOSE, ch in ")\"'"),
         (P_OPEN, ch in "\"'("),
+        (P_ONEWORD, ch in ONE_LETTER_WORDS),
     ):
         if ok:
             p |= flag
@@ -1329,6 +1347,34 @@ def _opens_sentence(cps, t0, p, props):
     return q >= t0 and (props[cps[q]] & P_SENT) != 0
 
 
+@njit(cache=True)
+def _latin_word(cps, i, e, props, kind, prev_dig, deg):
+    """``textclean.repair.latin_words`` for the word starting at ``i`` (text ends at ``e``):
+    ``prev_dig`` the previous word is all digits, ``deg`` a degree sign lies between them."""
+    j = i
+    alld = True
+    while j < e and props[cps[j]] & P_ALNUM:
+        if kind[cps[j]] != K_DIGIT:
+            alld = False
+        j += 1
+    if not alld:
+        return j - i == 1 and deg
+    if prev_dig:
+        return True
+    k = j
+    while k < e and not props[cps[k]] & P_ALNUM:
+        if cps[k] == 0xB0 or cps[k] == 37:  # degree sign, percent
+            return True
+        k += 1
+    if k == e:
+        return False
+    while k < e and props[cps[k]] & P_ALNUM:
+        if kind[cps[k]] != K_DIGIT:
+            return False
+        k += 1
+    return True
+
+
 @njit(cache=True, nogil=True)
 def text_pass(cps, off, valid, props, kind, share):
     """Per text: context bucket, disguise flag, word and other-script word counts; the texts'
@@ -1341,7 +1387,7 @@ def text_pass(cps, off, valid, props, kind, share):
     dis = np.zeros(n, np.bool_)
     words = np.zeros(n, np.int64)
     other = np.zeros(n, np.int64)
-    marked = np.empty(2 * cps.size + 1, np.int32)
+    marked = np.empty(3 * cps.size + 1, np.int32)
     nm = 0
     nchunk_max = 0
     for t in range(n):
@@ -1405,8 +1451,12 @@ def text_pass(cps, off, valid, props, kind, share):
         dis[t] = dz
         words[t] = nw
         other[t] = no
-        # chunks, with the sentence-start mark before digits that open a sentence
+        # chunks, with the sentence-start mark before digits that open a sentence and the
+        # Latin mark before words that textclean.repair.latin_words flags
         cs = nm
+        wend = s  # end of the current word (alnum run)
+        prev_dig = False  # the previous word is all digits
+        deg = False  # a degree sign since the previous word
         for i in range(s, e + 1):
             if i == e or cps[i] == 32:
                 c_s[nc] = cs
@@ -1416,8 +1466,24 @@ def text_pass(cps, off, valid, props, kind, share):
                 continue
             c = cps[i]
             if kind[c] == K_DIGIT and _opens_sentence(cps, s, i, props):
-                marked[nm] = 1
+                marked[nm] = START_ID
                 nm += 1
+            if props[c] & P_ALNUM:
+                if i >= wend:  # a word starts: look at it and at what follows
+                    if _latin_word(cps, i, e, props, kind, prev_dig, deg):
+                        marked[nm] = LATIN_ID
+                        nm += 1
+                    j = i
+                    alld = True
+                    while j < e and props[cps[j]] & P_ALNUM:
+                        if kind[cps[j]] != K_DIGIT:
+                            alld = False
+                        j += 1
+                    wend = j
+                    prev_dig = alld
+                    deg = False
+            elif c == 0xB0:
+                deg = True
             marked[nm] = c
             nm += 1
         # distinct chunks that need a decision

@@ -88,7 +88,7 @@ NEEDS_DECISION = (
     rf"|(?:^|{_NW})[{_CYR_NONDEC}]+(?:$|{_NW})"
     rf"|(?:^|{_NW})[{_LAT_MAPPABLE}0-9]*[{_LAT_MAPPABLE}][{_LAT_MAPPABLE}0-9]*(?:$|{_NW})"
     rf"|[0-9][{_LAT_R}]|[{_LAT_R}][0-9]"
-    r"|(?:^|[^\p{L}\p{N}])[0346]+(?:$|[^\p{L}\p{N}])|\x01"
+    r"|(?:^|[^\p{L}\p{N}])[0346]+(?:$|[^\p{L}\p{N}])|[\x01\x02]"
 )
 WORD_PATTERN = r"[\p{L}\p{N}]+"
 #: A word mixing Cyrillic and Latin letters, or with a look-alike digit inside Cyrillic letters:
@@ -110,6 +110,9 @@ _re_sentence_start = re.compile(r"(?:^|[.!?\u2026][)\"']* [\"'(]*)$")
 #: A word holding a letter or digit of a script other than Cyrillic/Latin (counted as other_words).
 OTHER_WORD_PATTERN = rf"{_W}*[[\p{{L}}\p{{N}}]--[0-9{_CYR_R}{_LAT_R}]]{_W}*"
 _re_pieces = re.compile(r"[^\W_]+|[\W_]+")
+#: A text in which ``latin_words`` may flag a word (a digit word with a digit word next to it,
+#: or a ° or % sign).
+LATIN_CANDIDATE = r"[0-9][^\p{L}\p{N}]+[0-9]|\x{00b0}|%"
 _re_runs = re.compile(r"[0-9]+|[^0-9 ]+")
 _re_marks = re.compile("[\u0300-\u036f]")
 
@@ -487,16 +490,27 @@ class HomoglyphRepairer:
 
     # ------------------------------------------------------------------ deciding one word
     def decide(
-        self, word: str, ctx: int = 0, *, disguised: bool = False, start: bool = False
+        self,
+        word: str,
+        ctx: int = 0,
+        *,
+        disguised: bool = False,
+        start: bool = False,
+        abbrev: bool = False,
     ) -> Decision:
         """Decide one word form in a text context: ``ctx`` the script bucket (-2..2, Latin ..
         Cyrillic), ``disguised`` whether the text has a word mixing scripts, ``start`` whether
-        the word opens a sentence (only matters for a leading digit). Cached."""
+        the word opens a sentence (only matters for a leading digit), ``abbrev`` whether a '.'
+        follows it or it follows a digit and '-' (only matters for a one-letter word:
+        ``ONE_LETTER_WORDS``). Cached."""
         start = start and "0" <= word[:1] <= "9"
-        key = (word, ctx, disguised, start)
+        abbrev = abbrev and len(word) == 1
+        key = (word, ctx, disguised, start, abbrev)
         d = self._cache.get(key)
         if d is None:
-            d = self._cache[key] = self._decide(word, ctx, disguised=disguised, start=start)[0]
+            d = self._cache[key] = self._decide(
+                word, ctx, disguised=disguised, start=start, abbrev=abbrev
+            )[0]
         return d
 
     def _decide(
@@ -507,6 +521,7 @@ class HomoglyphRepairer:
         *,
         disguised: bool = False,
         start: bool = False,
+        abbrev: bool = False,
     ) -> tuple[Decision, list[Candidate]]:
         cfg = self.config
         kinds = {_kind(ch) for ch in word}
@@ -537,6 +552,10 @@ class HomoglyphRepairer:
             own = "L"  # Latin with digits in a Cyrillic context: only the Cyrillic reading
         # Optionally, a clean word in a text without disguise is read through the TR39 pairs only.
         tr39_only = cfg.clean_text_tr39_only and clean and not disguised
+        # A clean one-letter Latin word reads as Cyrillic only as a Russian one-letter word or
+        # unit letter, or as an abbreviation / numeral suffix (п., 1960-х): a formula's n is
+        # not a disguised п.
+        one_letter = clean and own == "L" and len(word) == 1 and not abbrev
         raw: list[tuple[str, str, float, float]] = []  # (text, how, cost, prior)
         for script in ("C", "L"):
             if script == own or (script == "C" and ctx == ADDRESS_CTX):
@@ -544,6 +563,8 @@ class HomoglyphRepairer:
             name = "cyrillic" if script == "C" else "latin"
             prior = self._prior(script, ctx, len(word))
             for text, cost in self.readings(word, script, tr39_only=tr39_only, start=start):
+                if one_letter and script == "C" and text[0] not in ONE_LETTER_WORDS:
+                    continue
                 if text != word:  # keeping every digit gives the word itself back
                     raw.append((text, name, cost, prior))
         split = self._split(word, ctx, disguised)
@@ -688,6 +709,14 @@ class HomoglyphRepairer:
             disguised_expr(pl.col("text"), self.config.disguise_share).alias("dis"),
         )
         marked = pl.col("text").str.replace_all(SENTENCE_START_DIGIT, f"${{1}}{START_MARK}${{2}}")
+        # words whose neighbours show a number or a unit get LATIN_MARK (only texts that may
+        # hold one are looked at in Python)
+        may = pl.col("text").str.contains(LATIN_CANDIDATE).fill_null(False)
+        marked = (
+            pl.when(may)
+            .then(marked.map_elements(mark_latin_words, return_dtype=pl.String, skip_nulls=True))
+            .otherwise(marked)
+        )
         chunks = frame.select("row", "ctx", "dis", marked.str.split(" ").alias("chunk")).explode(
             "chunk"
         )
@@ -956,7 +985,7 @@ class HomoglyphRepairer:
         if hit is not None:
             return hit
         out, mixed, rep, amb, broken = [], 0, 0, 0, 0
-        start = False
+        start = latin = False
         if _is_address(chunk):
             ctx = ADDRESS_CTX
         for m in _re_pieces.finditer(chunk):
@@ -965,11 +994,20 @@ class HomoglyphRepairer:
                 if START_MARK in piece:
                     start = True
                     piece = piece.replace(START_MARK, "")
+                if LATIN_MARK in piece:
+                    latin = True
+                    piece = piece.replace(LATIN_MARK, "")
                 out.append(piece)
                 continue
             dis = disguised and not _in_number(chunk, m.start(), m.end())
-            d = self.decide(piece, ctx, disguised=dis, start=start)
-            start = False
+            d = self.decide(
+                piece,
+                ADDRESS_CTX if latin else ctx,
+                disguised=dis,
+                start=start,
+                abbrev=_abbrev_at(chunk, m.start(), m.end()),
+            )
+            start = latin = False
             out.append(d.out)
             mixed += d.mixed
             rep += d.changed
@@ -990,13 +1028,14 @@ class HomoglyphRepairer:
             s = normalize_text(s) or ""
         ctx, dis = context_bucket(s), text_disguised(s, self.config.disguise_share)
         lines = []
-        for w, start, in_number, address in _words_with_starts(s):
+        for w, start, in_number, address, abbrev in _words_with_starts(s):
             d, cands = self._decide(
                 w,
                 ADDRESS_CTX if address else ctx,
                 explain=True,
                 disguised=dis and not in_number,
                 start=start,
+                abbrev=abbrev and len(w) == 1,
             )
             if not (d.changed or d.ambiguous or d.mixed):
                 continue
@@ -1024,13 +1063,16 @@ class HomoglyphRepairer:
             s = normalize_text(s) or ""
         ctx, dis = context_bucket(s), text_disguised(s, self.config.disguise_share)
         out, pos = [], 0
-        for m in _re_word.finditer(s):
+        latin = latin_words(s)
+        for i, m in enumerate(_re_word.finditer(s)):
             w = m.group()
             start = "0" <= w[0] <= "9" and _opens_sentence(s, m.start())
             d = dis and not _in_number(s, m.start(), m.end())
-            c = ADDRESS_CTX if _is_address(_chunk_at(s, m.start(), m.end())) else ctx
+            address = _is_address(_chunk_at(s, m.start(), m.end()))
+            c = ADDRESS_CTX if address or latin[i] else ctx
+            abbrev = _abbrev_at(s, m.start(), m.end())
             out.append(s[pos : m.start()])
-            out.append(self.decide(w, c, disguised=d, start=start).out)
+            out.append(self.decide(w, c, disguised=d, start=start, abbrev=abbrev).out)
             pos = m.end()
         out.append(s[pos:])
         return "".join(out)
@@ -1099,14 +1141,88 @@ def _in_number(text: str, start: int, end: int) -> bool:
 _NUMBER_JOINERS = ".,:/-"
 
 
-def _words_with_starts(text: str) -> Iterable[tuple[str, bool, bool, bool]]:
-    """(word, opens a sentence, part of a longer number, inside an address) for each word of
-    ``text``."""
-    for m in _re_word.finditer(text):
+def _words_with_starts(text: str) -> Iterable[tuple[str, bool, bool, bool, bool]]:
+    """(word, opens a sentence, part of a longer number, read in a Latin context (inside an
+    address, or ``latin_words``), an abbreviation or numeral suffix (``_abbrev_at``)) for each
+    word of ``text``."""
+    latin = latin_words(text)
+    for i, m in enumerate(_re_word.finditer(text)):
         w = m.group()
         start = "0" <= w[0] <= "9" and _opens_sentence(text, m.start())
-        address = _is_address(_chunk_at(text, m.start(), m.end()))
-        yield w, start, _in_number(text, m.start(), m.end()), address
+        address = latin[i] or _is_address(_chunk_at(text, m.start(), m.end()))
+        abbrev = _abbrev_at(text, m.start(), m.end())
+        yield w, start, _in_number(text, m.start(), m.end()), address, abbrev
+
+
+#: Russian one-letter words and the unit letters written without a dot (г, т, м, р: грамм or
+#: год, тонна, метр, рубль), either case. A clean one-letter Latin word is read as Cyrillic only
+#: as one of these, unless it is an abbreviation or a numeral suffix (``_abbrev_at``: ``п.``,
+#: ``1960-х``): a formula's ``n`` or the chromosome ``X`` are not a disguised ``п`` or ``Х``.
+ONE_LETTER_WORDS = "авиксоуяжбгтмрАВИКСОУЯЖБГТМР"
+
+
+def _abbrev_at(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` is followed by '.' (an abbreviation: ``п.``) or
+    follows a digit and '-' (a numeral suffix: ``1960-х``, ``20-е``)."""
+    if text[end : end + 1] == ".":
+        return True
+    return start >= 2 and text[start - 1] == "-" and "0" <= text[start - 2] <= "9"
+
+
+#: Put before a word that its neighbours show to be a number or a unit symbol
+#: (:func:`latin_words`): the word is read in a Latin context (``ADDRESS_CTX``), so ``0`` stays a
+#: number and ``C`` of ``0 ° C`` stays Latin (a Cyrillic ``С`` there may read as ``C``).
+LATIN_MARK = "\x02"
+
+
+def _all_digits(word: str) -> bool:
+    return all("0" <= ch <= "9" for ch in word)
+
+
+def latin_words(text: str) -> list[bool]:
+    """For each word (``[^\\W_]+`` run) of ``text``: whether its neighbours say it is a number
+    or a unit symbol, so that it must not be read as a disguised Cyrillic letter:
+
+    - an ASCII-digit word next to another one (``0 -- 1 -- 2``: the previous or the next word,
+      whatever non-word characters lie between), or followed by ``°`` or ``%`` before the next
+      word (``0 ° C``, ``0 %``);
+    - a one-letter word after ``°`` (since the previous word): ``°C``, ``° C``, ``°F``.
+
+    The column paths put ``LATIN_MARK`` before such words (:func:`mark_latin_words`)."""
+    spans = [m.span() for m in _re_word.finditer(text)]
+    n = len(spans)
+    digits = [_all_digits(text[a:b]) for a, b in spans]
+    out = []
+    for i, (a, b) in enumerate(spans):
+        if digits[i]:
+            after = text[b : spans[i + 1][0] if i + 1 < n else len(text)]
+            flag = (
+                "\u00b0" in after
+                or "%" in after
+                or (i > 0 and digits[i - 1])
+                or (i + 1 < n and digits[i + 1])
+            )
+        else:
+            flag = b - a == 1 and "\u00b0" in text[spans[i - 1][1] if i else 0 : a]
+        out.append(flag)
+    return out
+
+
+def mark_latin_words(text: str | None) -> str | None:
+    """``text`` with ``LATIN_MARK`` put before each word that :func:`latin_words` flags."""
+    if text is None:
+        return None
+    flags = latin_words(text)
+    if not any(flags):
+        return text
+    out, pos = [], 0
+    for flag, m in zip(flags, _re_word.finditer(text), strict=True):
+        if flag:
+            out.append(text[pos : m.start()])
+            out.append(LATIN_MARK)
+            pos = m.start()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 #: The context given to every word of an address chunk (a web address, an e-mail, an @handle):

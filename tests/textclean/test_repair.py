@@ -186,12 +186,59 @@ def test_kenlm_scores_match_model(char_lm):
         ("мoлоко стоит 0,5 литр", "молоко стоит 0,5 литр"),  # part of a longer number
         ("X век и мыло", "X век и мыло"),  # a capital letter in a clean text stays
         ("число n и m", "число n и m"),  # one-letter Latin words the LM does not prefer stay
-        ("мoлоко n и m", "молоко п и т"),  # ... but a disguised text gets them
+        # ... a disguised text reads m as т (a unit letter), but not n as п: п is no word on
+        # its own (session 3: formula variables n read as п)
+        ("мoлоко n и m", "молоко n и т"),
+        ("мoлоко и т. n. и m", "молоко и т. п. и т"),  # with a '.' it is an abbreviation
+        ("мoлоко в 1960-x и 20-e", "молоко в 1960-х и 20-е"),  # numeral suffixes
+        ("мoлоко X и Y", "молоко X и У"),  # Х is no word, У is one (the LM decides)
+        # words next to numbers or a degree sign are numbers / unit symbols (session 3)
+        ("мoлоко от 0 -- 3 -- 6", "молоко от 0 -- 3 -- 6"),
+        ("мoлоко ниже 0 ° C", "молоко ниже 0 ° C"),
+        ("мoлоко ниже 0 ° С", "молоко ниже 0 ° C"),  # the unit is read as Latin
+        ("мoлоко 30 % и 0 %", "молоко 30 % и 0 %"),
     ],
 )
 def test_context_rules(toy, raw, expected):
     assert fix(toy, raw) == expected
     assert toy.repair_words(raw) == expected
+
+
+def test_latin_words_and_marks():
+    """Words whose neighbours show a number or a unit symbol, and the marks the column paths
+    put before them."""
+    from textclean.repair import LATIN_MARK, latin_words, mark_latin_words
+
+    text = "ниже 0 ° C, от 0 -- 1 -- 2 и 3 % n 962°C x 0 сок 5-x"
+    # words:   ниже 0    C     от 0    1     2     и 3     n 962   C     x 0 сок 5 x
+    want = [False, True, True, False, True, True, True, False, True, False, True, True, False]
+    want += [False, False, False, False]
+    assert latin_words(text) == want
+    m = LATIN_MARK
+    assert mark_latin_words(text) == (
+        f"ниже {m}0 ° {m}C, от {m}0 -- {m}1 -- {m}2 и {m}3 % n {m}962°{m}C x 0 сок 5-x"
+    )
+    assert mark_latin_words("мыло") == "мыло"
+    assert mark_latin_words(None) is None
+    assert latin_words("") == []
+
+
+def test_one_letter_words_with_kenlm(char_lm):
+    """With a real char LM: a formula's n stays, numbers next to numbers stay numbers, the
+    unit after a degree sign stays Latin - in a disguised text too; the compiled path, the
+    Python path and the word-by-word reference agree."""
+    r = HomoglyphRepairer.from_arpa(char_lm)
+    cases = {
+        "мoлоко n и сок": "молоко n и сок",
+        "мoлоко ниже 0 ° C": "молоко ниже 0 ° C",
+        "мoлоко от 0 -- 3 -- 6": "молоко от 0 -- 3 -- 6",
+        "мoлоко 0 сок": "молоко о сок",  # a lone 0 in a disguised Cyrillic text is о
+    }
+    col = pl.Series(list(cases))
+    assert r.repair_column(col)["clean"].to_list() == list(cases.values())
+    assert [r.repair_words(t) for t in cases] == list(cases.values())
+    r.compiled = False
+    assert r.repair_column(col)["clean"].to_list() == list(cases.values())
 
 
 def test_text_disguised():
@@ -233,6 +280,7 @@ def _corrupted_texts(n: int, seed: int) -> list[str]:
             for meant, _cls in options:
                 inv.setdefault(meant, []).append(written)
     words = _RU.split() + _EN.split() + ["0", "3", "500мл", "iPhone15", "0,5", "TOBAP"]
+    words += ["n", "x", "°C", "° С", "0 --", "%", "1960-х"]  # one-letter words, numbers, units
     texts = []
     for _ in range(n):
         out = []
@@ -294,6 +342,10 @@ _EDGE_TEXTS = [
     "Ѐ ѐ ҂ а\u0483b b\u0483а 0\u0483 İI",
     "RT @yabloko: смерть https://chn.ge/2JRea20 и httрs://sitе.ru/cop ivan@mail.ru www.ozon.ru",
     "@мoлоко мoлоко@ www.мoлоко.рф http://сaйт.рф",
+    # session 3: one-letter words, numbers next to numbers, unit symbols after a degree sign
+    "мoлоко n и m, n. т. n 1960-x 20-e X и Y ниже 0 ° С и 0 ° C 0 -- 3 -- 6 0 % 3%",
+    "0 ° 0 °F 6 - 3 °x n-0 0-n. 3 x 4 n.n. °",
+    "°0 0°",
 ]
 
 
