@@ -32,6 +32,7 @@ BM25_B = 0.75
 BM25_EPSILON = 0.25
 CHAR_TFIDF_ORDERS = (3, 4, 5)
 _BLOCKS = 64  # work blocks per kernel call (load balance across threads)
+_DF_BATCH = 8_000_000  # n-grams per batch of the document-frequency count (~128 MiB of keys)
 
 
 def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
@@ -360,18 +361,7 @@ class CharGrams:
     def idf_table(self) -> tuple[np.ndarray, np.ndarray, np.uint64]:
         """Open-addressing table n-gram key -> idf for orders 3..5 (exact document frequency)."""
         lo, hi = CHAR_TFIDF_ORDERS[0], CHAR_TFIDF_ORDERS[-1]
-        results: list = [None, None]
-
-        def shard(s: int) -> None:  # the kernel releases the GIL: two shards, two threads
-            results[s] = kernels.char_df_table(self.cps, self.starts, lo, hi, s, 2)
-
-        threads = [threading.Thread(target=shard, args=(s,)) for s in (0, 1)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        (k0, df0), (k1, df1) = results
-        keys, vals, _ = kernels.merge_tables(k0, df0, k1, df1)
+        keys, vals, _ = kernels.char_df_partitioned(self.cps, self.starts, lo, hi, _DF_BATCH)
         used = keys != 0
         vals[used] = np.log((1.0 + self.n_docs) / (1.0 + vals[used])) + 1.0
         shift = np.uint64(64 - (len(keys).bit_length() - 1))

@@ -553,3 +553,32 @@ def test_byte_alphabet_keeps_order_equality_and_spaces():
     assert byte_alphabet(np.arange(1000, 1300, dtype=np.uint16)) is None  # > 221 letters
     tab = np.frombuffer("a\u2009b".encode("utf-32-le"), dtype=np.uint32)
     assert byte_alphabet(tab) is None
+
+
+def _py_key(text: str, i: int, n: int) -> int:
+    """The kernels' n-gram key, in Python: FNV-1a-style hash of the code points, order on top."""
+    h = 0xCBF29CE484222325
+    for ch in text[i : i + n]:
+        h = ((h ^ ord(ch)) * 0x100000001B3) % 2**64
+    return (h & ((1 << 61) - 1)) | (n << 61)
+
+
+def test_char_document_frequencies_exact_across_batches_and_growth():
+    """The partitioned count equals a Python count, with batches and table growth forced."""
+    from featurestore.features import kernels
+
+    rng = random.Random(5)
+    docs = [
+        "".join(rng.choice("абвгдxyz 01") for _ in range(rng.randint(0, 40))) for _ in range(300)
+    ]
+    docs += ["ааааа", "ааааа", ""]  # repeats inside a document count once
+    expected: dict[int, int] = {}
+    for t in docs:
+        for key in {_py_key(t, i, n) for n in (3, 4, 5) for i in range(len(t) - n + 1)}:
+            expected[key] = expected.get(key, 0) + 1
+    cps = np.frombuffer("".join(docs).encode("utf-32-le"), dtype=np.uint32)
+    starts = np.r_[0, np.cumsum([len(t) for t in docs])].astype(np.int64)
+    # ~1 document a batch, partition tables of 4 slots that must grow several times
+    keys, vals, n = kernels.char_df_partitioned(cps, starts, 3, 5, 50, 2)
+    got = {int(k): int(v) for k, v in zip(keys, vals, strict=True) if k != 0}
+    assert n == len(expected) and got == expected
