@@ -30,6 +30,7 @@ from textclean.confusables import DECISIVE_CYR, DECISIVE_LAT, TO_CYR, TO_LAT, is
 
 MAX_WORD = 64
 ADDRESS_CTX = -3  # textclean.repair.ADDRESS_CTX: Latin context, no Cyrillic reading
+KEEP_CTX = -4  # textclean.repair.KEEP_CTX: a number or unit symbol by its neighbours, kept
 
 # character kinds (as textclean.repair._kind)
 K_DIGIT, K_CYR, K_LAT, K_OTHER = 0, 1, 2, 3
@@ -58,7 +59,7 @@ P_SENT = 1 << 15  # . ! ? ...
 P_CLOSE = 1 << 16  # ) " '
 P_OPEN = 1 << 17  # " ' (
 P_ONEWORD = 1 << 18  # Cyrillic letter that is a word on its own (textclean.repair.ONE_LETTER_WORDS)
-START_ID, LATIN_ID = 1, 2  # START_MARK, LATIN_MARK (textclean.repair)
+START_ID, KEEP_ID = 1, 2  # START_MARK, KEEP_MARK (textclean.repair)
 
 
 @njit(cache=True)
@@ -419,9 +420,9 @@ def analyze_chunks(
             ):  # fmt: skip
                 cctx = ADDRESS_CTX
                 break
-        # words of the chunk (alnum runs), the sentence-start and Latin marks before them
+        # words of the chunk (alnum runs), the sentence-start and keep marks before them
         startflag = False
-        latflag = False
+        keepflag = False
         i = c0
         bad = False
         nw0 = ne
@@ -434,8 +435,8 @@ def analyze_chunks(
                 for q in range(i, j):
                     if ids[q] == START_ID:
                         startflag = True
-                    elif ids[q] == LATIN_ID:
-                        latflag = True
+                    elif ids[q] == KEEP_ID:
+                        keepflag = True
             else:
                 if j - i > max_word:
                     bad = True
@@ -464,7 +465,7 @@ def analyze_chunks(
                 )
                 e_s[ne] = i
                 e_e[ne] = j
-                e_ctx[ne] = ADDRESS_CTX if latflag else cctx
+                e_ctx[ne] = KEEP_CTX if keepflag else cctx
                 e_dis[ne] = 1 if (diss[c] and not innum) else 0
                 # bit 1: opens a sentence (a leading digit), bit 2: abbreviation / suffix
                 e_start[ne] = (1 if (startflag and kind[ids[i]] == K_DIGIT) else 0) | (
@@ -473,7 +474,7 @@ def analyze_chunks(
                 e_flags[ne] = 0
                 ne += 1
                 startflag = False
-                latflag = False
+                keepflag = False
             i = j
         ch_nw[c] = ne - nw0
         if bad:
@@ -538,6 +539,10 @@ def analyze_chunks(
             na += n
             if has_o:
                 e_code[q] = C_OTHER
+                q += 1
+                continue
+            if ctx == KEEP_CTX:  # textclean.repair.kept_words: kept as written
+                e_code[q] = C_NUMBER
                 q += 1
                 continue
             if not has_c and not has_l and not (dis and ctx >= 1 and n <= max_look and look):
@@ -1049,7 +1054,7 @@ def _char_props(ch: str) -> tuple[int, int]:
     patterns of ``textclean.repair`` see it."""
     import unicodedata
 
-    from textclean.repair import _CYR_NONDEC, _LAT_MAPPABLE, LATIN_MARK, ONE_LETTER_WORDS
+    from textclean.repair import _CYR_NONDEC, _LAT_MAPPABLE, KEEP_MARK, ONE_LETTER_WORDS
 
     if "0" <= ch <= "9":
         k = K_DIGIT
@@ -1069,7 +1074,7 @@ def _char_props(ch: str) -> tuple[int, int]:
         (P_ISDIGIT, ch.isdigit()),
         (P_JOIN, ch in _NUMBER_JOINERS),
         (P_LOOK, ch in "0346"),
-        (P_MARK, ch in (START_MARK, LATIN_MARK)),
+        (P_MARK, ch in (START_MARK, KEEP_MARK)),
         (P_W, unicodedata.category(ch)[0] in "LN"),
         (P_DECC, ch in DECISIVE_CYR),
         (P_DECL, ch in DECISIVE_LAT),
@@ -1348,8 +1353,8 @@ def _opens_sentence(cps, t0, p, props):
 
 
 @njit(cache=True)
-def _latin_word(cps, i, e, props, kind, prev_dig, deg):
-    """``textclean.repair.latin_words`` for the word starting at ``i`` (text ends at ``e``):
+def _kept_word(cps, i, e, props, kind, prev_dig, deg):
+    """``textclean.repair.kept_words`` for the word starting at ``i`` (text ends at ``e``):
     ``prev_dig`` the previous word is all digits, ``deg`` a degree sign lies between them."""
     j = i
     alld = True
@@ -1452,7 +1457,7 @@ def text_pass(cps, off, valid, props, kind, share):
         words[t] = nw
         other[t] = no
         # chunks, with the sentence-start mark before digits that open a sentence and the
-        # Latin mark before words that textclean.repair.latin_words flags
+        # keep mark before words that textclean.repair.kept_words flags
         cs = nm
         wend = s  # end of the current word (alnum run)
         prev_dig = False  # the previous word is all digits
@@ -1470,8 +1475,8 @@ def text_pass(cps, off, valid, props, kind, share):
                 nm += 1
             if props[c] & P_ALNUM:
                 if i >= wend:  # a word starts: look at it and at what follows
-                    if _latin_word(cps, i, e, props, kind, prev_dig, deg):
-                        marked[nm] = LATIN_ID
+                    if _kept_word(cps, i, e, props, kind, prev_dig, deg):
+                        marked[nm] = KEEP_ID
                         nm += 1
                     j = i
                     alld = True

@@ -110,9 +110,9 @@ _re_sentence_start = re.compile(r"(?:^|[.!?\u2026][)\"']* [\"'(]*)$")
 #: A word holding a letter or digit of a script other than Cyrillic/Latin (counted as other_words).
 OTHER_WORD_PATTERN = rf"{_W}*[[\p{{L}}\p{{N}}]--[0-9{_CYR_R}{_LAT_R}]]{_W}*"
 _re_pieces = re.compile(r"[^\W_]+|[\W_]+")
-#: A text in which ``latin_words`` may flag a word (a digit word with a digit word next to it,
+#: A text in which ``kept_words`` may flag a word (a digit word with a digit word next to it,
 #: or a ° or % sign).
-LATIN_CANDIDATE = r"[0-9][^\p{L}\p{N}]+[0-9]|\x{00b0}|%"
+KEEP_CANDIDATE = r"[0-9][^\p{L}\p{N}]+[0-9]|\x{00b0}|%"
 _re_runs = re.compile(r"[0-9]+|[^0-9 ]+")
 _re_marks = re.compile("[\u0300-\u036f]")
 
@@ -528,6 +528,8 @@ class HomoglyphRepairer:
         mixed = "C" in kinds and "L" in kinds
         if "O" in kinds:
             return Decision(word, self.lm(word), mixed=mixed, other=True), []
+        if ctx == KEEP_CTX:  # a number or unit symbol by its neighbours (``kept_words``)
+            return Decision(word, cfg.number_score, mixed=mixed), []
         # A number - unless the text shows disguise, leans Cyrillic and this is a short run of
         # look-alike digits (0 = о, 06 = об), which is then weighed like any other token.
         if (
@@ -709,12 +711,12 @@ class HomoglyphRepairer:
             disguised_expr(pl.col("text"), self.config.disguise_share).alias("dis"),
         )
         marked = pl.col("text").str.replace_all(SENTENCE_START_DIGIT, f"${{1}}{START_MARK}${{2}}")
-        # words whose neighbours show a number or a unit get LATIN_MARK (only texts that may
+        # words whose neighbours show a number or a unit get KEEP_MARK (only texts that may
         # hold one are looked at in Python)
-        may = pl.col("text").str.contains(LATIN_CANDIDATE).fill_null(False)
+        may = pl.col("text").str.contains(KEEP_CANDIDATE).fill_null(False)
         marked = (
             pl.when(may)
-            .then(marked.map_elements(mark_latin_words, return_dtype=pl.String, skip_nulls=True))
+            .then(marked.map_elements(mark_kept_words, return_dtype=pl.String, skip_nulls=True))
             .otherwise(marked)
         )
         chunks = frame.select("row", "ctx", "dis", marked.str.split(" ").alias("chunk")).explode(
@@ -985,7 +987,7 @@ class HomoglyphRepairer:
         if hit is not None:
             return hit
         out, mixed, rep, amb, broken = [], 0, 0, 0, 0
-        start = latin = False
+        start = kept = False
         if _is_address(chunk):
             ctx = ADDRESS_CTX
         for m in _re_pieces.finditer(chunk):
@@ -994,20 +996,20 @@ class HomoglyphRepairer:
                 if START_MARK in piece:
                     start = True
                     piece = piece.replace(START_MARK, "")
-                if LATIN_MARK in piece:
-                    latin = True
-                    piece = piece.replace(LATIN_MARK, "")
+                if KEEP_MARK in piece:
+                    kept = True
+                    piece = piece.replace(KEEP_MARK, "")
                 out.append(piece)
                 continue
             dis = disguised and not _in_number(chunk, m.start(), m.end())
             d = self.decide(
                 piece,
-                ADDRESS_CTX if latin else ctx,
+                KEEP_CTX if kept else ctx,
                 disguised=dis,
                 start=start,
                 abbrev=_abbrev_at(chunk, m.start(), m.end()),
             )
-            start = latin = False
+            start = kept = False
             out.append(d.out)
             mixed += d.mixed
             rep += d.changed
@@ -1028,10 +1030,10 @@ class HomoglyphRepairer:
             s = normalize_text(s) or ""
         ctx, dis = context_bucket(s), text_disguised(s, self.config.disguise_share)
         lines = []
-        for w, start, in_number, address, abbrev in _words_with_starts(s):
+        for w, wctx, start, in_number, abbrev in _words_with_starts(s):
             d, cands = self._decide(
                 w,
-                ADDRESS_CTX if address else ctx,
+                ctx if wctx is None else wctx,
                 explain=True,
                 disguised=dis and not in_number,
                 start=start,
@@ -1063,13 +1065,13 @@ class HomoglyphRepairer:
             s = normalize_text(s) or ""
         ctx, dis = context_bucket(s), text_disguised(s, self.config.disguise_share)
         out, pos = [], 0
-        latin = latin_words(s)
+        kept = kept_words(s)
         for i, m in enumerate(_re_word.finditer(s)):
             w = m.group()
             start = "0" <= w[0] <= "9" and _opens_sentence(s, m.start())
             d = dis and not _in_number(s, m.start(), m.end())
             address = _is_address(_chunk_at(s, m.start(), m.end()))
-            c = ADDRESS_CTX if address or latin[i] else ctx
+            c = KEEP_CTX if kept[i] else ADDRESS_CTX if address else ctx
             abbrev = _abbrev_at(s, m.start(), m.end())
             out.append(s[pos : m.start()])
             out.append(self.decide(w, c, disguised=d, start=start, abbrev=abbrev).out)
@@ -1141,17 +1143,18 @@ def _in_number(text: str, start: int, end: int) -> bool:
 _NUMBER_JOINERS = ".,:/-"
 
 
-def _words_with_starts(text: str) -> Iterable[tuple[str, bool, bool, bool, bool]]:
-    """(word, opens a sentence, part of a longer number, read in a Latin context (inside an
-    address, or ``latin_words``), an abbreviation or numeral suffix (``_abbrev_at``)) for each
-    word of ``text``."""
-    latin = latin_words(text)
+def _words_with_starts(text: str) -> Iterable[tuple[str, int | None, bool, bool, bool]]:
+    """(word, context override (``KEEP_CTX`` for ``kept_words``, ``ADDRESS_CTX`` inside an
+    address, else None), opens a sentence, part of a longer number, an abbreviation or numeral
+    suffix (``_abbrev_at``)) for each word of ``text``."""
+    kept = kept_words(text)
     for i, m in enumerate(_re_word.finditer(text)):
         w = m.group()
         start = "0" <= w[0] <= "9" and _opens_sentence(text, m.start())
-        address = latin[i] or _is_address(_chunk_at(text, m.start(), m.end()))
+        address = _is_address(_chunk_at(text, m.start(), m.end()))
+        ctx = KEEP_CTX if kept[i] else ADDRESS_CTX if address else None
         abbrev = _abbrev_at(text, m.start(), m.end())
-        yield w, start, _in_number(text, m.start(), m.end()), address, abbrev
+        yield w, ctx, start, _in_number(text, m.start(), m.end()), abbrev
 
 
 #: Russian one-letter words and the unit letters written without a dot (г, т, м, р: грамм or
@@ -1170,25 +1173,28 @@ def _abbrev_at(text: str, start: int, end: int) -> bool:
 
 
 #: Put before a word that its neighbours show to be a number or a unit symbol
-#: (:func:`latin_words`): the word is read in a Latin context (``ADDRESS_CTX``), so ``0`` stays a
-#: number and ``C`` of ``0 ° C`` stays Latin (a Cyrillic ``С`` there may read as ``C``).
-LATIN_MARK = "\x02"
+#: (:func:`kept_words`): such a word is kept as written (its context becomes ``KEEP_CTX``), so
+#: ``0`` of ``0 -- 1`` stays a number and ``C`` / ``С`` of ``0 ° C`` stays as the author wrote it.
+KEEP_MARK = "\x02"
+#: The context of a word that ``kept_words`` flags: no reading is weighed, the word stays.
+KEEP_CTX = -4
 
 
 def _all_digits(word: str) -> bool:
     return all("0" <= ch <= "9" for ch in word)
 
 
-def latin_words(text: str) -> list[bool]:
+def kept_words(text: str) -> list[bool]:
     """For each word (``[^\\W_]+`` run) of ``text``: whether its neighbours say it is a number
-    or a unit symbol, so that it must not be read as a disguised Cyrillic letter:
+    or a unit symbol, so that it is kept as written (never read as a disguised letter, nor a
+    Cyrillic unit letter as Latin):
 
     - an ASCII-digit word next to another one (``0 -- 1 -- 2``: the previous or the next word,
       whatever non-word characters lie between), or followed by ``°`` or ``%`` before the next
       word (``0 ° C``, ``0 %``);
     - a one-letter word after ``°`` (since the previous word): ``°C``, ``° C``, ``°F``.
 
-    The column paths put ``LATIN_MARK`` before such words (:func:`mark_latin_words`)."""
+    The column paths put ``KEEP_MARK`` before such words (:func:`mark_kept_words`)."""
     spans = [m.span() for m in _re_word.finditer(text)]
     n = len(spans)
     digits = [_all_digits(text[a:b]) for a, b in spans]
@@ -1208,18 +1214,18 @@ def latin_words(text: str) -> list[bool]:
     return out
 
 
-def mark_latin_words(text: str | None) -> str | None:
-    """``text`` with ``LATIN_MARK`` put before each word that :func:`latin_words` flags."""
+def mark_kept_words(text: str | None) -> str | None:
+    """``text`` with ``KEEP_MARK`` put before each word that :func:`kept_words` flags."""
     if text is None:
         return None
-    flags = latin_words(text)
+    flags = kept_words(text)
     if not any(flags):
         return text
     out, pos = [], 0
     for flag, m in zip(flags, _re_word.finditer(text), strict=True):
         if flag:
             out.append(text[pos : m.start()])
-            out.append(LATIN_MARK)
+            out.append(KEEP_MARK)
             pos = m.start()
     out.append(text[pos:])
     return "".join(out)

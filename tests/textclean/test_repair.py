@@ -195,7 +195,8 @@ def test_kenlm_scores_match_model(char_lm):
         # words next to numbers or a degree sign are numbers / unit symbols (session 3)
         ("мoлоко от 0 -- 3 -- 6", "молоко от 0 -- 3 -- 6"),
         ("мoлоко ниже 0 ° C", "молоко ниже 0 ° C"),
-        ("мoлоко ниже 0 ° С", "молоко ниже 0 ° C"),  # the unit is read as Latin
+        ("мoлоко ниже 0 ° С", "молоко ниже 0 ° С"),  # a unit stays as written (Cyrillic С)
+        ("вода 962 °С и X", "вода 962 °С и X"),
         ("мoлоко 30 % и 0 %", "молоко 30 % и 0 %"),
     ],
 )
@@ -204,33 +205,34 @@ def test_context_rules(toy, raw, expected):
     assert toy.repair_words(raw) == expected
 
 
-def test_latin_words_and_marks():
+def test_kept_words_and_marks():
     """Words whose neighbours show a number or a unit symbol, and the marks the column paths
     put before them."""
-    from textclean.repair import LATIN_MARK, latin_words, mark_latin_words
+    from textclean.repair import KEEP_MARK, kept_words, mark_kept_words
 
     text = "ниже 0 ° C, от 0 -- 1 -- 2 и 3 % n 962°C x 0 сок 5-x"
     # words:   ниже 0    C     от 0    1     2     и 3     n 962   C     x 0 сок 5 x
     want = [False, True, True, False, True, True, True, False, True, False, True, True, False]
     want += [False, False, False, False]
-    assert latin_words(text) == want
-    m = LATIN_MARK
-    assert mark_latin_words(text) == (
+    assert kept_words(text) == want
+    m = KEEP_MARK
+    assert mark_kept_words(text) == (
         f"ниже {m}0 ° {m}C, от {m}0 -- {m}1 -- {m}2 и {m}3 % n {m}962°{m}C x 0 сок 5-x"
     )
-    assert mark_latin_words("мыло") == "мыло"
-    assert mark_latin_words(None) is None
-    assert latin_words("") == []
+    assert mark_kept_words("мыло") == "мыло"
+    assert mark_kept_words(None) is None
+    assert kept_words("") == []
 
 
 def test_one_letter_words_with_kenlm(char_lm):
     """With a real char LM: a formula's n stays, numbers next to numbers stay numbers, the
-    unit after a degree sign stays Latin - in a disguised text too; the compiled path, the
-    Python path and the word-by-word reference agree."""
+    unit after a degree sign stays as written - in a disguised text too; the compiled path,
+    the Python path and the word-by-word reference agree."""
     r = HomoglyphRepairer.from_arpa(char_lm)
     cases = {
         "мoлоко n и сок": "молоко n и сок",
         "мoлоко ниже 0 ° C": "молоко ниже 0 ° C",
+        "мoлоко ниже 0 °С": "молоко ниже 0 °С",
         "мoлоко от 0 -- 3 -- 6": "молоко от 0 -- 3 -- 6",
         "мoлоко 0 сок": "молоко о сок",  # a lone 0 in a disguised Cyrillic text is о
     }
