@@ -59,6 +59,8 @@ P_SENT = 1 << 15  # . ! ? ...
 P_CLOSE = 1 << 16  # ) " '
 P_OPEN = 1 << 17  # " ' (
 P_ONEWORD = 1 << 18  # Cyrillic letter that is a word on its own (textclean.repair.ONE_LETTER_WORDS)
+P_SURELAT = 1 << 19  # Latin letter with no Cyrillic look-alike (textclean.repair._SURE_LAT)
+P_CAPMAP = 1 << 20  # capital Latin letter with one (textclean.repair._LAT_CAPS_MAPPABLE)
 START_ID, KEEP_ID = 1, 2  # START_MARK, KEEP_MARK (textclean.repair)
 
 
@@ -1054,7 +1056,14 @@ def _char_props(ch: str) -> tuple[int, int]:
     patterns of ``textclean.repair`` see it."""
     import unicodedata
 
-    from textclean.repair import _CYR_NONDEC, _LAT_MAPPABLE, KEEP_MARK, ONE_LETTER_WORDS
+    from textclean.repair import (
+        _CYR_NONDEC,
+        _LAT_CAPS_MAPPABLE,
+        _LAT_MAPPABLE,
+        _SURE_LAT,
+        KEEP_MARK,
+        ONE_LETTER_WORDS,
+    )
 
     if "0" <= ch <= "9":
         k = K_DIGIT
@@ -1085,6 +1094,8 @@ def _char_props(ch: str) -> tuple[int, int]:
         (P_CLOSE, ch in ")\"'"),
         (P_OPEN, ch in "\"'("),
         (P_ONEWORD, ch in ONE_LETTER_WORDS),
+        (P_SURELAT, ch in _SURE_LAT),
+        (P_CAPMAP, ch in _LAT_CAPS_MAPPABLE),
     ):
         if ok:
             p |= flag
@@ -1353,31 +1364,67 @@ def _opens_sentence(cps, t0, p, props):
 
 
 @njit(cache=True)
-def _kept_word(cps, i, e, props, kind, prev_dig, deg):
+def _sure_latin(cps, a, b, kind, props):
+    """``textclean.repair._sure_latin`` of the word cps[a:b]."""
+    for k in range(a, b):
+        if kind[cps[k]] != K_LAT:
+            return False
+    for k in range(a, b):
+        x = cps[k]
+        if props[x] & P_SURELAT:
+            return True
+        if (x == 105 or x == 73 or x == 108) and (
+            k == a or (cps[k - 1] != 98 and cps[k - 1] != 66)
+        ):  # i I l, not after b B
+            return True
+    return False
+
+
+@njit(cache=True)
+def _kept_word(cps, i, e, props, kind, prev_dig, prev_sure, deg):
     """``textclean.repair.kept_words`` for the word starting at ``i`` (text ends at ``e``):
-    ``prev_dig`` the previous word is all digits, ``deg`` a degree sign lies between them."""
+    ``prev_dig`` / ``prev_sure`` the previous word is all digits / surely Latin, ``deg`` a
+    degree sign lies between them."""
     j = i
     alld = True
+    caps = True
     while j < e and props[cps[j]] & P_ALNUM:
-        if kind[cps[j]] != K_DIGIT:
+        x = cps[j]
+        if kind[x] != K_DIGIT:
             alld = False
+        if not props[x] & P_CAPMAP:
+            caps = False
         j += 1
-    if not alld:
-        return j - i == 1 and deg
-    if prev_dig:
+    if alld:
+        if prev_dig:
+            return True
+        k = j
+        while k < e and not props[cps[k]] & P_ALNUM:
+            if cps[k] == 0xB0 or cps[k] == 37:  # degree sign, percent
+                return True
+            k += 1
+        if k == e:
+            return False
+        while k < e and props[cps[k]] & P_ALNUM:
+            if kind[cps[k]] != K_DIGIT:
+                return False
+            k += 1
+        return True
+    if j - i == 1 and deg:
+        return True
+    if not caps or not (j - i >= 2 or (j < e and cps[j] == 46)):
+        return False
+    if prev_sure:
         return True
     k = j
     while k < e and not props[cps[k]] & P_ALNUM:
-        if cps[k] == 0xB0 or cps[k] == 37:  # degree sign, percent
-            return True
         k += 1
     if k == e:
         return False
-    while k < e and props[cps[k]] & P_ALNUM:
-        if kind[cps[k]] != K_DIGIT:
-            return False
-        k += 1
-    return True
+    m = k
+    while m < e and props[cps[m]] & P_ALNUM:
+        m += 1
+    return _sure_latin(cps, k, m, kind, props)
 
 
 @njit(cache=True, nogil=True)
@@ -1461,6 +1508,7 @@ def text_pass(cps, off, valid, props, kind, share):
         cs = nm
         wend = s  # end of the current word (alnum run)
         prev_dig = False  # the previous word is all digits
+        prev_sure = False  # ... is surely Latin
         deg = False  # a degree sign since the previous word
         for i in range(s, e + 1):
             if i == e or cps[i] == 32:
@@ -1475,7 +1523,7 @@ def text_pass(cps, off, valid, props, kind, share):
                 nm += 1
             if props[c] & P_ALNUM:
                 if i >= wend:  # a word starts: look at it and at what follows
-                    if _kept_word(cps, i, e, props, kind, prev_dig, deg):
+                    if _kept_word(cps, i, e, props, kind, prev_dig, prev_sure, deg):
                         marked[nm] = KEEP_ID
                         nm += 1
                     j = i
@@ -1486,6 +1534,7 @@ def text_pass(cps, off, valid, props, kind, share):
                         j += 1
                     wend = j
                     prev_dig = alld
+                    prev_sure = _sure_latin(cps, i, j, kind, props)
                     deg = False
             elif c == 0xB0:
                 deg = True

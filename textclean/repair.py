@@ -111,8 +111,8 @@ _re_sentence_start = re.compile(r"(?:^|[.!?\u2026][)\"']* [\"'(]*)$")
 OTHER_WORD_PATTERN = rf"{_W}*[[\p{{L}}\p{{N}}]--[0-9{_CYR_R}{_LAT_R}]]{_W}*"
 _re_pieces = re.compile(r"[^\W_]+|[\W_]+")
 #: A text in which ``kept_words`` may flag a word (a digit word with a digit word next to it,
-#: or a ° or % sign).
-KEEP_CANDIDATE = r"[0-9][^\p{L}\p{N}]+[0-9]|\x{00b0}|%"
+#: a ° or % sign, or two capital Latin letters / one and a '.').
+KEEP_CANDIDATE = r"[0-9][^\p{L}\p{N}]+[0-9]|\x{00b0}|%|\p{Lu}\.|\p{Lu}\p{Lu}"
 _re_runs = re.compile(r"[0-9]+|[^0-9 ]+")
 _re_marks = re.compile("[\u0300-\u036f]")
 
@@ -1192,14 +1192,20 @@ def kept_words(text: str) -> list[bool]:
     - an ASCII-digit word next to another one (``0 -- 1 -- 2``: the previous or the next word,
       whatever non-word characters lie between), or followed by ``°`` or ``%`` before the next
       word (``0 ° C``, ``0 %``);
-    - a one-letter word after ``°`` (since the previous word): ``°C``, ``° C``, ``°F``.
+    - a one-letter word after ``°`` (since the previous word): ``°C``, ``° C``, ``°F``;
+    - an all-caps Latin word made only of letters with a Cyrillic look-alike, two letters or
+      more or followed by '.', next to a surely Latin word (``_sure_latin``): an acronym or an
+      initial in Latin text (``HTC Evo``, ``APEC leaders``, ``H. pylori``, ``P.S.``).
 
     The column paths put ``KEEP_MARK`` before such words (:func:`mark_kept_words`)."""
     spans = [m.span() for m in _re_word.finditer(text)]
     n = len(spans)
-    digits = [_all_digits(text[a:b]) for a, b in spans]
+    words = [text[a:b] for a, b in spans]
+    digits = [_all_digits(w) for w in words]
+    sure = [_sure_latin(w) for w in words]
     out = []
     for i, (a, b) in enumerate(spans):
+        w = words[i]
         if digits[i]:
             after = text[b : spans[i + 1][0] if i + 1 < n else len(text)]
             flag = (
@@ -1208,10 +1214,34 @@ def kept_words(text: str) -> list[bool]:
                 or (i > 0 and digits[i - 1])
                 or (i + 1 < n and digits[i + 1])
             )
+        elif b - a == 1 and "\u00b0" in text[spans[i - 1][1] if i else 0 : a]:
+            flag = True
         else:
-            flag = b - a == 1 and "\u00b0" in text[spans[i - 1][1] if i else 0 : a]
+            flag = (
+                (b - a >= 2 or text[b : b + 1] == ".")
+                and all(ch in _LAT_CAPS_MAPPABLE for ch in w)
+                and ((i > 0 and sure[i - 1]) or (i + 1 < n and sure[i + 1]))
+            )
         out.append(flag)
     return out
+
+
+#: Capital Latin letters with a Cyrillic look-alike (A B C E H K M O P T X Y, and I / l of ы).
+_LAT_CAPS_MAPPABLE = frozenset(c for c in _LAT_MAPPABLE if c.isupper())
+
+
+def _sure_latin(word: str) -> bool:
+    """Whether ``word`` is surely Latin: Latin letters only, one of them with no Cyrillic
+    look-alike (``i``, ``I``, ``l`` count only when no ``b``/``B`` comes before them, which
+    could make them a disguised ``ы``)."""
+    if not all(is_latin(ch) for ch in word):
+        return False
+    for k, ch in enumerate(word):
+        if ch in _SURE_LAT:
+            return True
+        if ch in "iIl" and (k == 0 or word[k - 1] not in "bB"):
+            return True
+    return False
 
 
 def mark_kept_words(text: str | None) -> str | None:

@@ -220,6 +220,16 @@ def test_kept_words_and_marks():
         f"ниже {m}0 ° {m}C, от {m}0 -- {m}1 -- {m}2 и {m}3 % n {m}962°{m}C x 0 сок 5-x"
     )
     assert mark_kept_words("мыло") == "мыло"
+    # acronyms and initials of look-alike capitals next to a surely Latin word
+    assert kept_words("I have the HTC Evo") == [False, False, False, True, False]
+    assert kept_words("H. pylori") == [True, False]  # an initial: one letter and a '.'
+    assert kept_words("P.S.") == [True, False]
+    assert kept_words("TOBAP Samsung") == [True, False]
+    assert kept_words("B Samsung") == [False, False]  # one capital without '.': в Samsung
+    assert kept_words("c Samsung") == [False, False]  # lower case: с Samsung
+    assert kept_words("ТОВАР Samsung") == [False, False]  # Cyrillic as written
+    assert kept_words("OK mbI") == [False, False]  # bI may be a disguised ы: not surely Latin
+    assert kept_words("OP il") == [True, False]
     assert mark_kept_words(None) is None
     assert kept_words("") == []
 
@@ -235,6 +245,8 @@ def test_one_letter_words_with_kenlm(char_lm):
         "мoлоко ниже 0 °С": "молоко ниже 0 °С",
         "мoлоко от 0 -- 3 -- 6": "молоко от 0 -- 3 -- 6",
         "мoлоко 0 сок": "молоко о сок",  # a lone 0 in a disguised Cyrillic text is о
+        "мoлоко и TOBAP": "молоко и ТОВАР",
+        "мoлоко и TOBAP Samsung": "молоко и TOBAP Samsung",  # next to a surely Latin word
     }
     col = pl.Series(list(cases))
     assert r.repair_column(col)["clean"].to_list() == list(cases.values())
@@ -348,6 +360,8 @@ _EDGE_TEXTS = [
     "мoлоко n и m, n. т. n 1960-x 20-e X и Y ниже 0 ° С и 0 ° C 0 -- 3 -- 6 0 % 3%",
     "0 ° 0 °F 6 - 3 °x n-0 0-n. 3 x 4 n.n. °",
     "°0 0°",
+    "I have the HTC Evo, H. pylori P.S. TOBAP Samsung B Samsung OP il мыло и APEC leaders",
+    "OK mbI ВВС news BBC nеws Á. Ávila ÁB Ávila",
 ]
 
 
