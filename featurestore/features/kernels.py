@@ -181,7 +181,7 @@ def char_df_partitioned(cps, starts, lo, hi, batch_grams, start_bits=10):
     their hash (a counting sort), and each of the 256 buckets is counted into its own small
     table, in parallel: every insert then touches a table that fits in cache instead of one
     table of millions of keys. Partition tables start with 2**start_bits slots and double
-    (all together) before any would be more than half full. Returns (keys, df as float64, number
+    (all together) when one would become more than half full. Returns (keys, df as float64, number
     of keys); key 0 = empty slot, slot = high bits of a Fibonacci multiply (``_slot``), as
     ``_lookup`` reads it.
     """
@@ -228,7 +228,6 @@ def char_df_partitioned(cps, starts, lo, hi, batch_grams, start_bits=10):
             for i in range(half_start[t], half_end[t]):
                 part = _part_slot(buf[i], pbits, cbits)[0]
                 bounds[part + np.uint64(1)] += 1
-        incoming = bounds[1:].copy()
         for q in range(n_parts):
             bounds[q + 1] += bounds[q]
         bucketed = np.empty(bounds[n_parts], np.uint64)
@@ -238,22 +237,30 @@ def char_df_partitioned(cps, starts, lo, hi, batch_grams, start_bits=10):
                 part = _part_slot(buf[i], pbits, cbits)[0]
                 bucketed[pos[part]] = buf[i]
                 pos[part] += 1
-        # keep every partition table at most half full even if all incoming keys are new
-        while 2 * np.max(fill + incoming) > (1 << cbits):
+        # count each partition's keys into its table; a partition about to pass half full stops
+        # where it is, all tables double, and the counting goes on from there
+        done = bounds[:-1].copy()
+        while True:
+            mask = np.uint64((1 << cbits) - 1)
+            limit = (1 << cbits) // 2
+            for p in prange(n_parts):
+                i = done[p]
+                while i < bounds[p + 1]:
+                    key = bucketed[i]
+                    j = _part_slot(key, pbits, cbits)[1]
+                    while keys[p, j] != _EMPTY and keys[p, j] != key:
+                        j = (j + np.uint64(1)) & mask
+                    if keys[p, j] == _EMPTY:
+                        if fill[p] >= limit:
+                            break
+                        keys[p, j] = key
+                        fill[p] += 1
+                    dfs[p, j] += 1
+                    i += 1
+                done[p] = i
+            if np.all(done == bounds[1:]):
+                break
             keys, dfs, cbits = _grow_partitions(keys, dfs, pbits, cbits)
-        mask = np.uint64((1 << cbits) - 1)
-        for p in prange(n_parts):
-            added = 0
-            for i in range(bounds[p], bounds[p + 1]):
-                key = bucketed[i]
-                j = _part_slot(key, pbits, cbits)[1]
-                while keys[p, j] != _EMPTY and keys[p, j] != key:
-                    j = (j + np.uint64(1)) & mask
-                if keys[p, j] == _EMPTY:
-                    keys[p, j] = key
-                    added += 1
-                dfs[p, j] += 1
-            fill[p] += added
         d = b1
     # one global table, as the pair and document kernels read it
     return _merge_partitions(keys, dfs, int(fill.sum()))
