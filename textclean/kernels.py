@@ -1522,19 +1522,36 @@ def text_pass(cps, off, valid, props, kind, share):
                 marked[nm] = START_ID
                 nm += 1
             if props[c] & P_ALNUM:
-                if i >= wend:  # a word starts: look at it and at what follows
-                    if _kept_word(cps, i, e, props, kind, prev_dig, prev_sure, deg):
-                        marked[nm] = KEEP_ID
-                        nm += 1
+                if i >= wend:  # a word starts: look at it (one pass) and, if it may be
+                    # kept, at what follows
                     j = i
                     alld = True
+                    caps = True
+                    allat = True
+                    surec = False
                     while j < e and props[cps[j]] & P_ALNUM:
-                        if kind[cps[j]] != K_DIGIT:
+                        x = cps[j]
+                        kx = kind[x]
+                        if kx != K_DIGIT:
                             alld = False
+                        if not props[x] & P_CAPMAP:
+                            caps = False
+                        if kx != K_LAT:
+                            allat = False
+                        elif props[x] & P_SURELAT or (
+                            (x == 105 or x == 73 or x == 108)
+                            and (j == i or (cps[j - 1] != 98 and cps[j - 1] != 66))
+                        ):  # as _sure_latin
+                            surec = True
                         j += 1
+                    if (alld or caps or (deg and j - i == 1)) and _kept_word(
+                        cps, i, e, props, kind, prev_dig, prev_sure, deg
+                    ):
+                        marked[nm] = KEEP_ID
+                        nm += 1
                     wend = j
                     prev_dig = alld
-                    prev_sure = _sure_latin(cps, i, j, kind, props)
+                    prev_sure = allat and surec
                     deg = False
             elif c == 0xB0:
                 deg = True

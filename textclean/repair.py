@@ -28,6 +28,13 @@ How one word is decided (``HomoglyphRepairer.decide``):
    alone unless the other reading wins by a margin (larger for all-caps tokens, which are often
    brands, and for capital one-letter words in clean text: ``X век``, ``962 °C``); Latin letters
    with digits (``iPhone15``, ``A52``, ``4K``) are never touched outside Cyrillic context.
+7. Neighbouring words can settle a word (``kept_words``; the column paths put ``KEEP_MARK``
+   before it): a digit word next to another digit word or before ``°`` / ``%`` (``0 -- 1 -- 2``,
+   ``0 ° C``), a one-letter word after ``°`` and an all-caps look-alike Latin word next to a
+   surely Latin word (``HTC Evo``, ``H. pylori``) are kept as written (``KEEP_CTX``).
+8. A clean one-letter Latin word reads as Cyrillic only as a Russian one-letter word or unit
+   letter (``ONE_LETTER_WORDS``), unless a '.' follows or it follows a digit and '-'
+   (``п.``, ``1960-х``): a formula's ``n`` is not a disguised ``п``.
 
 Per-text statistics: ``words`` (letter/digit tokens), ``mixed_words`` (Cyrillic and Latin letters
 in one token), ``repaired_words`` (tokens whose text changed), ``ambiguous_words`` (tokens whose
