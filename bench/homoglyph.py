@@ -250,24 +250,21 @@ def load_data(shared: Path, max_sentences: int) -> tuple[list[str], list[tuple[s
     return sentences, sorted(counts.items()), src
 
 
+class _Forgetful(dict):
+    """A cache that never keeps anything: every lookup misses."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
 class WordByWord(HomoglyphRepairer):
-    """The same decisions without any caching: every word occurrence is decided from scratch."""
+    """The same decisions without any caching: every word occurrence is decided from scratch
+    (the repairer's own decide / lm, with caches that forget)."""
 
-    def lm(self, word: str) -> float:
-        return float(self._score_fn(word.lower()))
-
-    def decide(
-        self,
-        word: str,
-        ctx: int = 0,
-        *,
-        disguised: bool = False,
-        start: bool = False,
-        abbrev: bool = False,
-    ):
-        start = start and "0" <= word[:1] <= "9"
-        abbrev = abbrev and len(word) == 1
-        return self._decide(word, ctx, disguised=disguised, start=start, abbrev=abbrev)[0]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cache = _Forgetful()
+        self._lm_cache = _Forgetful()
 
     def repair_one(self, text: str) -> str:
         return self.repair_words(text) or ""
