@@ -62,6 +62,17 @@ def _capacity_for(n_keys):
 
 
 @njit(cache=True)
+def _local_table(n_keys):
+    """An empty per-thread table for ``n_keys`` keys: (slot shift, slot mask, keys, counts, list
+    of used slots, which lets a caller empty just those slots between documents or pairs)."""
+    cap, shift = _capacity_for(n_keys)
+    tkey = np.zeros(cap, np.uint64)
+    cnt = np.zeros(cap, np.int32)
+    used = np.zeros(cap, np.uint64)
+    return shift, np.uint64(cap - 1), tkey, cnt, used
+
+
+@njit(cache=True)
 def _n_grams(length, nmax):
     """How many n-grams of orders 1..nmax a text of ``length`` code points has."""
     total = 0
@@ -134,16 +145,7 @@ def _grow_partitions(keys, dfs, pbits, cbits):
 def _emit_distinct(cps, starts, d0, d1, lo, hi, out, o):
     """The distinct n-gram keys (orders lo..hi) of documents d0..d1-1, each document's listed
     once, written to ``out`` from ``o`` on; returns the end."""
-    most = 1
-    for x in range(d0, d1):
-        g = _n_grams(starts[x + 1] - starts[x], hi)
-        if g > most:
-            most = g
-    bits = _capacity_bits(most)
-    shift = np.uint64(64 - bits)
-    mask = np.uint64((1 << bits) - 1)
-    tkey = np.zeros(1 << bits, np.uint64)
-    used = np.zeros(1 << bits, np.uint64)
+    shift, mask, tkey, _, used = _local_table(_max_grams(starts, np.arange(d0, d1), hi))
     for x in range(d0, d1):
         o = _doc_distinct_keys(
             cps, starts[x], starts[x + 1], lo, hi, tkey, used, shift, mask, out, o
@@ -370,13 +372,7 @@ def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_bl
         b1 = min(n_docs, b0 + per)
         if b0 >= b1:
             continue
-        bits = _capacity_bits(_max_grams(starts, np.arange(b0, b1), nmax))
-        cap = 1 << bits
-        shift = np.uint64(64 - bits)
-        mask = np.uint64(cap - 1)
-        tkey = np.zeros(cap, np.uint64)
-        cnt = np.zeros(cap, np.int32)
-        used = np.zeros(cap, np.uint64)
+        shift, mask, tkey, cnt, used = _local_table(_max_grams(starts, np.arange(b0, b1), nmax))
         no_map = np.zeros(1, np.uint64)
         for d in range(b0, b1):
             s, e = starts[d], starts[d + 1]
@@ -433,14 +429,8 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
         p1 = min(m, p0 + per)
         if p0 >= p1:
             continue
-        bits = _capacity_bits(_max_grams(starts, d1[p0:p1], nmax))
-        cap = 1 << bits
-        shift = np.uint64(64 - bits)
-        mask = np.uint64(cap - 1)
-        tkey = np.zeros(cap, np.uint64)
-        cnt = np.zeros(cap, np.int32)
-        idf2 = np.zeros(cap, np.float64)
-        used = np.zeros(cap, np.uint64)
+        shift, mask, tkey, cnt, used = _local_table(_max_grams(starts, d1[p0:p1], nmax))
+        idf2 = np.zeros(len(tkey), np.float64)
         bmap = np.zeros(1024, np.uint64)  # 65,536-bit bigram bitmap of B
         scratch = np.zeros(nmax + 1, np.int32)  # set sizes of A: not needed here
         for p in range(p0, p1):

@@ -177,8 +177,7 @@ class FieldIndex:
         """
         cps, starts = self.codes
         joined = cps.tobytes().decode("utf-16-le" if cps.dtype == np.uint16 else "utf-32-le")
-        bounds = starts.tolist()
-        return _objects(joined[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True))
+        return _split_at(joined, starts)
 
     # -- words -----------------------------------------------------------------------------
     @cached_property
@@ -309,8 +308,7 @@ class FieldIndex:
     @cached_property
     def fuzz_texts(self) -> FuzzTexts:
         """The documents as rapidfuzz reads them fastest (see ``FuzzTexts``)."""
-        cps, starts = self.codes
-        return FuzzTexts(self, cps, starts)
+        return FuzzTexts(self)
 
     @cached_property
     def tfidf_word(self) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -367,22 +365,17 @@ class CharGrams:
         shift = np.uint64(64 - (len(keys).bit_length() - 1))
         return keys, vals, shift
 
-    def _doc_stats(self, orders: tuple[int, ...], tfidf: bool) -> None:
+    def _plan(self, orders: tuple[int, ...], tfidf: bool) -> tuple:
+        """The kernels' shared arguments: (n_max, wanted-order mask, TF-IDF orders lo, hi, idf
+        table keys, values, shift); lo > hi and an empty table when no TF-IDF is asked."""
         n_max = max(orders + (CHAR_TFIDF_ORDERS if tfidf else ()))
         lo, hi = (CHAR_TFIDF_ORDERS[0], CHAR_TFIDF_ORDERS[-1]) if tfidf else (1, 0)
         keys, vals, shift = self.idf_table if tfidf else _NO_TABLE
-        sizes, norm2 = kernels.char_doc_stats(
-            self.cps,
-            self.starts,
-            n_max,
-            self._mask(orders, n_max),
-            lo,
-            hi,
-            keys,
-            vals,
-            shift,
-            _BLOCKS,
-        )
+        return n_max, self._mask(orders, n_max), lo, hi, keys, vals, shift
+
+    def _doc_stats(self, orders: tuple[int, ...], tfidf: bool) -> None:
+        plan = self._plan(orders, tfidf)
+        sizes, norm2 = kernels.char_doc_stats(self.cps, self.starts, *plan, _BLOCKS)
         self._sizes[orders] = sizes
         if tfidf:
             self._norms = np.sqrt(norm2)
@@ -409,23 +402,9 @@ class CharGrams:
         self, d1: np.ndarray, d2: np.ndarray, orders: tuple[int, ...], tfidf: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """(|A_n ∩ B_n| per pair and order n, TF-IDF cosine per pair or None)."""
-        n_max = max(orders + (CHAR_TFIDF_ORDERS if tfidf else ()))
-        lo, hi = (CHAR_TFIDF_ORDERS[0], CHAR_TFIDF_ORDERS[-1]) if tfidf else (1, 0)
-        keys, vals, shift = self.idf_table if tfidf else _NO_TABLE
-        inter, dot = kernels.char_pair_stats(
-            self.cps,
-            self.starts,
-            d1.astype(np.int64),
-            d2.astype(np.int64),
-            n_max,
-            self._mask(orders, n_max),
-            lo,
-            hi,
-            keys,
-            vals,
-            shift,
-            _BLOCKS,
-        )
+        plan = self._plan(orders, tfidf)
+        d1, d2 = d1.astype(np.int64), d2.astype(np.int64)
+        inter, dot = kernels.char_pair_stats(self.cps, self.starts, d1, d2, *plan, _BLOCKS)
         if not tfidf:
             return inter, None
         norms = self.norms()
@@ -489,27 +468,25 @@ class FuzzTexts:
       these, with less work per pair.
     """
 
-    def __init__(self, ix: FieldIndex, cps: np.ndarray, starts: np.ndarray):
+    def __init__(self, ix: FieldIndex):
+        cps, starts = ix.codes
         lut = byte_alphabet(cps)
         self.recoded = lut is not None
         if lut is None:  # whitespace outside Latin-1 or a large alphabet: the texts as they are
             self.plain = ix.doc_text
         else:
-            joined = kernels.recode(cps, lut).tobytes().decode("latin-1")
-            bounds = starts.tolist()
-            self.plain = _objects(joined[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True))
+            self.plain = _split_at(kernels.recode(cps, lut).tobytes().decode("latin-1"), starts)
 
-    @cached_property
+    @property
     def sorted_tokens(self) -> np.ndarray:
-        self._tokens()
-        return self.__dict__["sorted_tokens"]
+        return self._token_forms[0]
+
+    @property
+    def token_set(self) -> np.ndarray:
+        return self._token_forms[1]
 
     @cached_property
-    def token_set(self) -> np.ndarray:
-        self._tokens()
-        return self.__dict__["token_set"]
-
-    def _tokens(self) -> None:
+    def _token_forms(self) -> tuple[np.ndarray, np.ndarray]:
         """Both token forms in one pass (built only when a token scorer is asked for)."""
         # tokens split as rapidfuzz splits them (whitespace runs; the two agree on Python's
         # whitespace) and sorted by code point, as rapidfuzz sorts them
@@ -519,8 +496,7 @@ class FuzzTexts:
             tokens.sort()
             sorted_tokens.append(" ".join(tokens))
             token_set.append(" ".join(dict.fromkeys(tokens)))  # sorted, repeats dropped
-        self.__dict__["sorted_tokens"] = _objects(sorted_tokens)
-        self.__dict__["token_set"] = _objects(token_set)
+        return _objects(sorted_tokens), _objects(token_set)
 
 
 def _code_points(texts: pl.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -536,6 +512,12 @@ def _code_points(texts: pl.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.
     if len(units) == starts[-1]:  # no surrogate pairs: one unit per character
         return units, starts
     return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), starts
+
+
+def _split_at(joined: str, starts: np.ndarray) -> np.ndarray:
+    """``joined`` cut at the offsets ``starts`` (n + 1 of them) into n strings (object array)."""
+    bounds = starts.tolist()
+    return _objects(joined[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def _objects(strings) -> np.ndarray:
