@@ -226,6 +226,20 @@ def test_ngram_iou_equals_python_sets(data):
         )
 
 
+def _dense_tfidf(grams: list[list]) -> tuple[np.ndarray, np.ndarray]:
+    """Reference TF-IDF (raw counts x smooth idf, rows L2-normalised) and the rows' norms."""
+    vocab = sorted({g for gs in grams for g in gs})
+    col = {g: i for i, g in enumerate(vocab)}
+    tf = np.zeros((len(grams), len(vocab)))
+    for r, gs in enumerate(grams):
+        for g in gs:
+            tf[r, col[g]] += 1
+    df = (tf > 0).sum(0)
+    m = tf * (np.log((1 + len(grams)) / (1 + df)) + 1)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return np.divide(m, norms, out=np.zeros_like(m), where=norms > 0), norms
+
+
 def test_tfidf_cosine_matches_dense_reference(data):
     items, pairs = data
     out = compute_pair_features(items, pairs, feature_set="full")
@@ -235,15 +249,7 @@ def test_tfidf_cosine_matches_dense_reference(data):
         + [tuple(tokenize(t)[i : i + 2]) for i in range(len(tokenize(t)) - 1)]
         for t in distinct
     ]
-    vocab = sorted({g for gs in grams for g in gs})
-    col = {g: i for i, g in enumerate(vocab)}
-    tf = np.zeros((len(distinct), len(vocab)))
-    for r, gs in enumerate(grams):
-        for g in gs:
-            tf[r, col[g]] += 1
-    df = (tf > 0).sum(0)
-    m = tf * (np.log((1 + len(distinct)) / (1 + df)) + 1)
-    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    m, _ = _dense_tfidf(grams)
     doc = {t: i for i, t in enumerate(distinct)}
     titles = _lookup(items, "title")
     for row in out.iter_rows(named=True):
@@ -442,16 +448,7 @@ def test_char_tfidf_cosine_matches_dense_reference(data):
     out = compute_pair_features(items, pairs, feature_set="full")
     distinct = list(dict.fromkeys(t.lower() for t in items["description"] if _valid(t)))
     grams = [[t[i : i + n] for n in (3, 4, 5) for i in range(len(t) - n + 1)] for t in distinct]
-    vocab = sorted({g for gs in grams for g in gs})
-    col = {g: i for i, g in enumerate(vocab)}
-    tf = np.zeros((len(distinct), len(vocab)))
-    for r, gs in enumerate(grams):
-        for g in gs:
-            tf[r, col[g]] += 1
-    df = (tf > 0).sum(0)
-    m = tf * (np.log((1 + len(distinct)) / (1 + df)) + 1)
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    m = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+    m, norms = _dense_tfidf(grams)
     doc = {t: i for i, t in enumerate(distinct)}
     descs = _lookup(items, "description")
     checked = 0
