@@ -607,12 +607,7 @@ class FeatureStore:
         }
         for path in files:
             try:
-                if self.is_local:
-                    schema = pq.read_schema(path)
-                else:
-                    fs, fs_path = storage.filesystem(path)
-                    with fs.open(fs_path, "rb") as fh:
-                        schema = pq.read_schema(fh)
+                schema = self._read_schema(path)
             except FileNotFoundError:
                 continue  # replaced by a concurrent replace_partition; readers pin generations
             except (pa.ArrowException, OSError) as exc:
@@ -725,16 +720,19 @@ class FeatureStore:
                 out = out.join(matched.rename(names), on="__row", how="left", maintain_order="left")
         return out.drop("__row", "__as_of")
 
+    def _read_schema(self, path: str) -> pa.Schema:
+        """The Arrow schema in a part file's footer (local path or object-store URL)."""
+        if self.is_local:
+            return pq.read_schema(path)
+        fs, fs_path = storage.filesystem(path)
+        with fs.open(fs_path, "rb") as fh:
+            return pq.read_schema(fh)
+
     def _feature_dtypes(self, files: list[str], exclude: set[str]) -> dict[str, pl.DataType]:
         """Feature column -> polars dtype, from the footers of ``files`` (union, first seen wins)."""
         dtypes: dict[str, pl.DataType] = {}
         for path in files:
-            if self.is_local:
-                schema = pq.read_schema(path)
-            else:
-                fs, fs_path = storage.filesystem(path)
-                with fs.open(fs_path, "rb") as fh:
-                    schema = pq.read_schema(fh)
+            schema = self._read_schema(path)
             for name, dtype in pl.from_arrow(schema.empty_table()).schema.items():
                 if name not in exclude:
                     dtypes.setdefault(name, dtype)
