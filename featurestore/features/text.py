@@ -25,7 +25,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 from featurestore.features import kernels
-from featurestore.features.tokens import tokenize_series
+from featurestore.features.tokens import tokenize_lowered
 
 BM25_K1 = 1.5
 BM25_B = 0.75
@@ -156,7 +156,7 @@ class FieldIndex:
         # only those are tokenised, and only those with a token become documents
         docs = lower.drop_nulls().unique("t", keep="first", maintain_order=True)
         docs = (
-            docs.with_columns(tok=tokenize_series(docs["t"]))
+            docs.with_columns(tok=tokenize_lowered(docs["t"]))
             .filter(pl.col("tok").list.len() > 0)
             .with_row_index("doc")
         )

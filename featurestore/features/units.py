@@ -1,7 +1,7 @@
 """Numbers with units: extraction, normalisation to a base unit, pairwise matches and conflicts.
 
 "500 мл" and "0,5 л" both become ("volume", 500 ml); "1 кг" and "1000 г" both ("mass", 1000 g).
-Extraction runs once per distinct document (a loop over distinct texts, not over pairs); the
+Extraction runs once per field over its distinct documents, as one regex pass in polars; the
 pairwise counts are sparse row products like every other set feature.
 """
 
@@ -75,43 +75,94 @@ UNITS: dict[str, tuple[str, float]] = {
     "pcs": ("count", 1.0),
 }
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
-_QUANTITY = re.compile(rf"(?<![\w.,])(\d+(?:[.,]\d+)?)\s?({_UNIT_ALT})(?!\w)", re.IGNORECASE)
+#: A quantity: a number not preceded by a word character, '.' or ',' (so not the tail of ``x1`` or
+#: ``1.2.3``), at most one whitespace, a unit spelling not followed by a word character. polars'
+#: regex engine has no look-around, so the left boundary is matched (start or one other
+#: character) and the character after the unit is captured: a match with a non-empty third group
+#: is not a quantity (``5литрах``). Units are tried longest first, so a shorter unit never wins
+#: where a longer one fits (and a shorter one is followed by a letter of the longer one anyway).
+QUANTITY_PATTERN = rf"(?:^|[^\w.,])(\d+(?:[.,]\d+)?)\s?({_UNIT_ALT})(\w?)"
+_DIM_FACTOR = pl.DataFrame(
+    {
+        "unit": list(UNITS),
+        "dim": [d for d, _ in UNITS.values()],
+        "factor": [f for _, f in UNITS.values()],
+    }
+)
+
+
+def quantities(texts: pl.Series, *, lowered: bool = False) -> pl.DataFrame:
+    """Distinct (row, dimension, value in base unit) of each text; value rounded to 6 significant
+    digits, so ``0,5 л`` and ``500 мл`` give the same value. Texts are matched lower-cased
+    (``lowered=True``: they are already, skip that pass).
+
+    One regex pass in polars over the whole column, no Python loop over texts.
+    """
+    texts = texts.cast(pl.String)
+    found = (
+        pl.DataFrame({"t": texts if lowered else texts.str.to_lowercase()})
+        .with_row_index("row")
+        .select("row", m=pl.col("t").str.extract_all(QUANTITY_PATTERN))
+        .explode("m")
+        .drop_nulls("m")
+    )
+    groups = found["m"].str.extract_groups(QUANTITY_PATTERN)
+    found = (
+        found.select("row")
+        .with_columns(
+            num=groups.struct.field("1"),
+            unit=groups.struct.field("2"),
+            tail=groups.struct.field("3"),
+        )
+        .filter(pl.col("tail") == "")
+        .join(_DIM_FACTOR, on="unit", how="left")
+    )
+    found = found.select(
+        pl.col("row").cast(pl.Int64),
+        "dim",
+        raw=pl.col("num").str.replace(",", ".", literal=True).cast(pl.Float64) * pl.col("factor"),
+    ).drop_nulls()
+    # 6 significant digits as Python's "%.6g" rounds (correctly rounded decimal), done once per
+    # distinct value: polars' round_sig_figs differs in the last bit for some values
+    raw = found["raw"].unique()
+    rounded = pl.DataFrame(
+        {"raw": raw, "value": [float(f"{v:.6g}") for v in raw.to_list()]},
+        schema={"raw": pl.Float64, "value": pl.Float64},
+    )
+    return (
+        found.join(rounded, on="raw", how="left", maintain_order="left")
+        .select("row", "dim", "value")
+        .unique(maintain_order=True)
+    )
 
 
 def extract_quantities(text: str | None) -> set[tuple[str, float]]:
-    """Distinct (dimension, value in base unit) in a text; value rounded to 6 significant digits."""
+    """Distinct (dimension, value in base unit) in one text (the scalar form of ``quantities``)."""
     if not text:
         return set()
-    out = set()
-    for num, unit in _QUANTITY.findall(text):
-        dim, factor = UNITS[unit.lower()]
-        value = float(num.replace(",", ".")) * factor
-        out.add((dim, float(f"{value:.6g}")))
-    return out
+    q = quantities(pl.Series([text], dtype=pl.String))
+    return set(zip(q["dim"].to_list(), q["value"].to_list(), strict=True))
 
 
 class _UnitSets:
     """Binary doc x quantity matrix and doc x dimension matrix for one field."""
 
     def __init__(self, ix: FieldIndex):
-        rows, quantities = [], []
-        for d, text in enumerate(ix.doc_text.tolist()):
-            for q in extract_quantities(text):
-                rows.append(d)
-                quantities.append(f"{q[0]}:{q[1]!r}")
-        qs = pl.Series(quantities, dtype=pl.String)
-        q_id = (qs.rank("dense") - 1).cast(pl.Int64).to_numpy() if len(qs) else np.zeros(0, int)
-        dims = qs.str.split(":").list.first()
-        dim_id = (dims.rank("dense") - 1).cast(pl.Int64).to_numpy() if len(qs) else q_id
-        n_q = int(q_id.max()) + 1 if len(q_id) else 1
-        n_dim = int(dim_id.max()) + 1 if len(dim_id) else 1
-        r = np.asarray(rows, dtype=np.int64)
+        q = quantities(pl.Series(ix.doc_text, dtype=pl.String), lowered=True)
+        kinds = q.select("dim", "value").unique().sort("dim", "value").with_row_index("q")
+        dims = kinds.select("dim").unique().sort("dim").with_row_index("d")
+        kinds = kinds.join(dims, on="dim", how="left").sort("q")
+        q = q.join(kinds, on=["dim", "value"], how="left")
+        n_q, n_dim = max(kinds.height, 1), max(dims.height, 1)
+        r = q["row"].to_numpy()
+        q_id = q["q"].to_numpy().astype(np.int64)
+        dim_id = q["d"].to_numpy().astype(np.int64)
         ones = np.ones(len(r))
         self.q = sp.csr_matrix((ones, (r, q_id)), shape=(ix.n_docs, n_q))
         self.q.sum_duplicates()
         self.q.data[:] = 1.0
         self.dim_of_q = np.zeros(n_q, dtype=np.int64)
-        self.dim_of_q[q_id] = dim_id
+        self.dim_of_q[: kinds.height] = kinds["d"].to_numpy()
         self.dims = sp.csr_matrix((ones, (r, dim_id)), shape=(ix.n_docs, n_dim))
         self.dims.sum_duplicates()
         self.dims.data[:] = 1.0

@@ -321,6 +321,51 @@ def test_structured_values(data):
     assert math.isnan(out["same_region"])
 
 
+def _python_quantities(text: str) -> set[tuple[str, float]]:
+    """Reference: Python's re with look-around, one text at a time."""
+    import re
+
+    from featurestore.features.units import _UNIT_ALT, UNITS
+
+    pattern = rf"(?<![\w.,])(\d+(?:[.,]\d+)?)\s?({_UNIT_ALT})(?!\w)"
+    out = set()
+    for num, unit in re.findall(pattern, text.lower()):
+        dim, factor = UNITS[unit]
+        out.add((dim, float(f"{float(num.replace(',', '.')) * factor:.6g}")))
+    return out
+
+
+def test_quantities_match_python_regex_reference():
+    """The polars pass (no look-around) finds exactly what Python's look-around regex finds."""
+    from featurestore.features.units import UNITS, quantities
+
+    rng = random.Random(5)
+    numbers = ["1", "25", "0,5", "1.5", "3.", ",7", "12345678", "1.2.3", "x1"]
+    seps = ["", " ", "  ", "\t", "-"]
+    others = ["литрах", "мм2", "ГБ", "Kg", "a", "x", ".", ",", "(", ")", " ", "  "]
+
+    def chunk() -> str:
+        if rng.random() < 0.6:  # a number, a separator and a unit, with a word glued on sometimes
+            tail = rng.choice(["", "", "", "a", "2", "."])
+            return rng.choice(numbers) + rng.choice(seps) + rng.choice(list(UNITS)) + tail
+        return rng.choice(others)
+
+    texts = [
+        "".join(chunk() + rng.choice(["", " ", " "]) for _ in range(rng.randint(0, 8)))
+        for _ in range(3000)
+    ]
+    got = quantities(pl.Series(texts))
+    by_row: dict[int, set] = {}
+    for row, dim, value in got.iter_rows():
+        by_row.setdefault(row, set()).add((dim, value))
+    found = 0
+    for i, t in enumerate(texts):
+        want = _python_quantities(t)
+        found += len(want)
+        assert by_row.get(i, set()) == want, (t, by_row.get(i), want)
+    assert found > 1000  # the generated texts do exercise the pattern
+
+
 def test_units_table():
     from featurestore.features.units import extract_quantities as q
 
