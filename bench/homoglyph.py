@@ -254,6 +254,9 @@ def score(
                 c = [p for p in word_pieces(corrupted[k]) if p[0].isalnum()]
                 errors.append((was_bad, a[i], c[i] if len(c) == len(a) else "?", got[i]))
     return {
+        "correct": correct,
+        "corrupted_words": bad_total,
+        "corrupted_ok": bad_ok,
         "acc": correct / max(total, 1),
         "acc_corrupted": bad_ok / max(bad_total, 1),
         "clean_changed": clean_changed / max(clean_total, 1),
@@ -261,6 +264,30 @@ def score(
         "clean_words": clean_total,
         "words": total,
     }
+
+
+def _rates(c: Counter[str]) -> dict[str, float]:
+    """The figures of ``score`` from word counts summed over several runs."""
+    return dict(c) | {
+        "acc": c["correct"] / max(c["words"], 1),
+        "acc_corrupted": c["corrupted_ok"] / max(c["corrupted_words"], 1),
+        "clean_changed": c["clean_changed_words"] / max(c["clean_words"], 1),
+    }
+
+
+def _score_line(cls: str, rate: float, name: str, m: dict, ms: dict) -> str:
+    """One row of the figures table: default scoring, then strict (``score(strict=True)``)."""
+    return (
+        f"{cls:<7} {rate:>5.2f} | {name:<16} {m['acc']:>8.2%} "
+        f"{m['acc_corrupted']:>9.2%} {m['clean_changed']:>9.3%} | "
+        f"{ms['acc']:>11.2%} {ms['clean_changed']:>9.3%}"
+        + (
+            f"  ({m['clean_changed_words']} / {ms['clean_changed_words']} of "
+            f"{m['clean_words']} clean words)"
+            if name == "kenlm repair"
+            else ""
+        )
+    )
 
 
 def print_errors(errors: list[tuple[bool, str, str, str]], top: int) -> None:
@@ -339,7 +366,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="speed corpus: corrupted variants per sentence (0: every occurrence corrupted anew)",
     )
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=7, help="corruption seed")
+    ap.add_argument(
+        "--seeds",
+        default="",
+        help="comma-separated corruption seeds (e.g. 1,2,3): per-seed figures, then every "
+        "figure pooled over them (word counts summed); overrides --seed. The speed part uses "
+        "the last seed's random stream",
+    )
     ap.add_argument(
         "--split",
         choices=("test", "tune", "all"),
@@ -378,44 +412,59 @@ def main(argv: list[str] | None = None) -> int:
         print(f"char LM trained in {time.perf_counter() - t0:.1f}s -> {lm_path}")
     repairer = HomoglyphRepairer.from_arpa(lm_path)
 
-    rng = random.Random(args.seed)
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    rates = [float(r) for r in args.rates.split(",")]
     header = (
         f"{'class':<7} {'rate':>5} | {'method':<16} {'acc':>8} {'acc(corr)':>9} {'clean chg':>9}"
         f" | {'strict: acc':>11} {'clean chg':>9}"
     )
-    print("\n" + header + "\n" + "-" * len(header))
-    rates = [float(r) for r in args.rates.split(",")]
-    for cls in ("tr39", "beyond", "all"):
-        for rate in rates:
-            pairs = [corrupt(s, rate, cls, rng) for s in sentences]
-            bad = [p[0] for p in pairs]
-            flags = [p[1] for p in pairs]
-            repaired = repairer.repair_column(pl.Series(bad))["clean"].to_list()
-            rows = {
-                "kenlm repair": repaired,
-                "majority rule": [majority_rule(t) for t in bad],
-                "tr39 skeleton": [skeleton_fold(t) for t in bad],
-                "no repair": bad,
-            }
-            for name, outs in rows.items():
-                m = score(sentences, outs, flags)
-                ms = score(sentences, outs, flags, strict=True)
-                print(
-                    f"{cls:<7} {rate:>5.2f} | {name:<16} {m['acc']:>8.2%} "
-                    f"{m['acc_corrupted']:>9.2%} {m['clean_changed']:>9.3%} | "
-                    f"{ms['acc']:>11.2%} {ms['clean_changed']:>9.3%}"
-                    + (
-                        f"  ({m['clean_changed_words']} / {ms['clean_changed_words']} of "
-                        f"{m['clean_words']} clean words)"
-                        if name == "kenlm repair"
-                        else ""
-                    )
-                )
-            if args.errors and rate == max(rates):
-                errors: list[tuple[bool, str, str, str]] = []
-                score(sentences, repaired, flags, bad, errors)
-                print_errors(errors, args.errors)
-            print()
+    # word counts summed over the seeds, per (class, rate, method): default and strict scoring
+    pooled: dict[tuple[str, float, str], list[Counter[str]]] = {}
+    pooled_errors: dict[str, list[tuple[bool, str, str, str]]] = {}
+    for seed in seeds:
+        rng = random.Random(seed)
+        if len(seeds) > 1:
+            print(f"\nseed {seed} (kenlm repair only; pooled figures of every method below)")
+        print("\n" + header + "\n" + "-" * len(header))
+        for cls in ("tr39", "beyond", "all"):
+            for rate in rates:
+                pairs = [corrupt(s, rate, cls, rng) for s in sentences]
+                bad = [p[0] for p in pairs]
+                flags = [p[1] for p in pairs]
+                repaired = repairer.repair_column(pl.Series(bad))["clean"].to_list()
+                rows = {
+                    "kenlm repair": repaired,
+                    "majority rule": [majority_rule(t) for t in bad],
+                    "tr39 skeleton": [skeleton_fold(t) for t in bad],
+                    "no repair": bad,
+                }
+                for name, outs in rows.items():
+                    m = score(sentences, outs, flags)
+                    ms = score(sentences, outs, flags, strict=True)
+                    acc = pooled.setdefault((cls, rate, name), [Counter(), Counter()])
+                    acc[0].update(m)
+                    acc[1].update(ms)
+                    if len(seeds) == 1 or name == "kenlm repair":
+                        print(_score_line(cls, rate, name, m, ms))
+                if args.errors and rate == max(rates):
+                    errors: list[tuple[bool, str, str, str]] = []
+                    score(sentences, repaired, flags, bad, errors)
+                    if len(seeds) == 1:
+                        print_errors(errors, args.errors)
+                    pooled_errors.setdefault(cls, []).extend(errors)
+                if len(seeds) == 1:
+                    print()
+    if len(seeds) > 1:
+        print(f"\npooled over seeds {','.join(map(str, seeds))} (word counts summed)")
+        print("\n" + header + "\n" + "-" * len(header))
+        for cls in ("tr39", "beyond", "all"):
+            for rate in rates:
+                for name in ("kenlm repair", "majority rule", "tr39 skeleton", "no repair"):
+                    m, ms = (_rates(c) for c in pooled[(cls, rate, name)])
+                    print(_score_line(cls, rate, name, m, ms))
+                if args.errors and rate == max(rates):
+                    print_errors(pooled_errors[cls], args.errors)
+                print()
     if args.speed_words <= 0:
         return 0
 

@@ -59,8 +59,11 @@ P_SENT = 1 << 15  # . ! ? ...
 P_CLOSE = 1 << 16  # ) " '
 P_OPEN = 1 << 17  # " ' (
 P_ONEWORD = 1 << 18  # Cyrillic letter that is a word on its own (textclean.repair.ONE_LETTER_WORDS)
-P_SURELAT = 1 << 19  # Latin letter with no Cyrillic look-alike (textclean.repair._SURE_LAT)
+# Latin letter with no Cyrillic look-alike, or a non-Russian Cyrillic letter read only as Latin
+# (textclean.repair._SURE_LAT, _CYR_LAT_ONLY)
+P_SURELAT = 1 << 19
 P_CAPMAP = 1 << 20  # capital Latin letter with one (textclean.repair._LAT_CAPS_MAPPABLE)
+P_STRESS = 1 << 21  # stress-marked Latin look-alike (textclean.repair._LAT_STRESSED)
 START_ID, KEEP_ID = 1, 2  # START_MARK, KEEP_MARK (textclean.repair)
 
 
@@ -565,8 +568,14 @@ def analyze_chunks(
             start = (e_start[q] & 1) != 0
             # a clean one-letter Latin word: Cyrillic readings only as a one-letter word
             one_letter = clean and own == 1 and n == 1 and (e_start[q] & 2) == 0
+            # a clean Latin word with a stress-marked letter: no Cyrillic reading
+            stressed = False
+            if clean and own == 1:
+                for x in w:
+                    if props[x] & P_STRESS:
+                        stressed = True
             for script in range(2):
-                if script == own or (script == 0 and ctx == ADDRESS_CTX):
+                if script == own or (script == 0 and (ctx == ADDRESS_CTX or stressed)):
                     continue
                 prior = _prior(script, ctx, n, ctx_weight)
                 # one reading without the programme when every character has at most one
@@ -1057,9 +1066,11 @@ def _char_props(ch: str) -> tuple[int, int]:
     import unicodedata
 
     from textclean.repair import (
+        _CYR_LAT_ONLY,
         _CYR_NONDEC,
         _LAT_CAPS_MAPPABLE,
         _LAT_MAPPABLE,
+        _LAT_STRESSED,
         _SURE_LAT,
         KEEP_MARK,
         ONE_LETTER_WORDS,
@@ -1094,8 +1105,9 @@ def _char_props(ch: str) -> tuple[int, int]:
         (P_CLOSE, ch in ")\"'"),
         (P_OPEN, ch in "\"'("),
         (P_ONEWORD, ch in ONE_LETTER_WORDS),
-        (P_SURELAT, ch in _SURE_LAT),
+        (P_SURELAT, ch in _SURE_LAT or ch in _CYR_LAT_ONLY),
         (P_CAPMAP, ch in _LAT_CAPS_MAPPABLE),
+        (P_STRESS, ch in _LAT_STRESSED),
     ):
         if ok:
             p |= flag
@@ -1367,7 +1379,7 @@ def _opens_sentence(cps, t0, p, props):
 def _sure_latin(cps, a, b, kind, props):
     """``textclean.repair._sure_latin`` of the word cps[a:b]."""
     for k in range(a, b):
-        if kind[cps[k]] != K_LAT:
+        if kind[cps[k]] != K_LAT and not props[cps[k]] & P_CNONDEC:
             return False
     for k in range(a, b):
         x = cps[k]
@@ -1536,7 +1548,7 @@ def text_pass(cps, off, valid, props, kind, share):
                             alld = False
                         if not props[x] & P_CAPMAP:
                             caps = False
-                        if kx != K_LAT:
+                        if kx != K_LAT and not props[x] & P_CNONDEC:
                             allat = False
                         elif props[x] & P_SURELAT or (
                             (x == 105 or x == 73 or x == 108)

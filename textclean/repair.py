@@ -35,6 +35,9 @@ How one word is decided (``HomoglyphRepairer.decide``):
 8. A clean one-letter Latin word reads as Cyrillic only as a Russian one-letter word or unit
    letter (``ONE_LETTER_WORDS``), unless a '.' follows or it follows a digit and '-'
    (``п.``, ``1960-х``): a formula's ``n`` is not a disguised ``п``.
+9. A clean Latin word with a stress-marked letter (``népe``, ``café``: ``_LAT_STRESSED``) gets
+   no Cyrillic reading: a Russian word disguised down to its stress mark is far rarer than a
+   word of a Latin-script language.
 
 Per-text statistics: ``words`` (letter/digit tokens), ``mixed_words`` (Cyrillic and Latin letters
 in one token), ``repaired_words`` (tokens whose text changed), ``ambiguous_words`` (tokens whose
@@ -83,6 +86,15 @@ _DEC_LAT = f"[{DECISIVE_LAT}]"
 # Letters that cannot take part in a Cyrillic reading (``i``/``l`` can: ``bl`` -> ``ы``).
 _SURE_LAT = "".join(c for c in DECISIVE_LAT if c not in "iIl")
 _CYR_NONDEC = "".join(sorted(c for c in TO_LAT if is_cyrillic(c)))
+# Latin letters with a stress mark whose Cyrillic reading is a look-alike plus that mark (``ó`` ->
+# ``о́``, see ``textclean.confusables``). A word of Latin letters only that holds one is a word of
+# a Latin-script language (``népe``, ``café``): it gets no Cyrillic reading.
+_LAT_STRESSED = "".join(
+    sorted(c for c, v in TO_CYR.items() if len(c) == 1 and is_latin(c) and len(v[0][0]) == 2)
+)
+# Cyrillic letters that are not Russian and are read only as Latin (``і ј ѕ һ``: TR39 disguises
+# of Latin letters): like ``_SURE_LAT`` they show that a word is Latin.
+_CYR_LAT_ONLY = "".join(c for c in _CYR_NONDEC if not ("а" <= c.lower() <= "я" or c in "ёЁ"))
 _LAT_MAPPABLE = "".join(sorted({c for c in TO_CYR if len(c) == 1 and is_latin(c)} | set("iIl")))
 _W = r"[\p{L}\p{N}]"
 _NW = r"[^\p{L}\p{N}]"
@@ -565,9 +577,11 @@ class HomoglyphRepairer:
         # unit letter, or as an abbreviation / numeral suffix (п., 1960-х): a formula's n is
         # not a disguised п.
         one_letter = clean and own == "L" and len(word) == 1 and not abbrev
+        # A clean Latin word with a stress-marked letter (népe, café) is not disguised Russian.
+        stressed = clean and own == "L" and any(ch in _LAT_STRESSED for ch in word)
         raw: list[tuple[str, str, float, float]] = []  # (text, how, cost, prior)
         for script in ("C", "L"):
-            if script == own or (script == "C" and ctx == ADDRESS_CTX):
+            if script == own or (script == "C" and (ctx == ADDRESS_CTX or stressed)):
                 continue
             name = "cyrillic" if script == "C" else "latin"
             prior = self._prior(script, ctx, len(word))
@@ -1201,8 +1215,9 @@ def kept_words(text: str) -> list[bool]:
       word (``0 ° C``, ``0 %``);
     - a one-letter word after ``°`` (since the previous word): ``°C``, ``° C``, ``°F``;
     - an all-caps Latin word made only of letters with a Cyrillic look-alike, two letters or
-      more or followed by '.', next to a surely Latin word (``_sure_latin``): an acronym or an
-      initial in Latin text (``HTC Evo``, ``APEC leaders``, ``H. pylori``, ``P.S.``).
+      more or followed by '.', next to a surely Latin word (``_sure_latin``, disguised or not):
+      an acronym or an initial in Latin text (``HTC Evo``, ``APEC leaders``, ``H. pylori``,
+      ``P.S.``; also ``HTC Evо`` with a Cyrillic ``о``).
 
     The column paths put ``KEEP_MARK`` before such words (:func:`mark_kept_words`)."""
     spans = [m.span() for m in _re_word.finditer(text)]
@@ -1238,13 +1253,16 @@ _LAT_CAPS_MAPPABLE = frozenset(c for c in _LAT_MAPPABLE if c.isupper())
 
 
 def _sure_latin(word: str) -> bool:
-    """Whether ``word`` is surely Latin: Latin letters only, one of them with no Cyrillic
-    look-alike (``i``, ``I``, ``l`` count only when no ``b``/``B`` comes before them, which
-    could make them a disguised ``ы``)."""
-    if not all(is_latin(ch) for ch in word):
+    """Whether ``word`` is surely Latin, even when disguised: Latin letters and Cyrillic
+    letters with a Latin reading only (``lеadеrs``, ``Evо``), one of them a Latin letter with
+    no Cyrillic look-alike or a non-Russian Cyrillic letter read only as Latin (``Ѕ`` of
+    ``P.Ѕ.``); ``i``, ``I``, ``l`` count only when no ``b``/``B`` comes before them, which could
+    make them a disguised ``ы``. No Russian word, disguised or not, passes: its letters all have
+    a Cyrillic reading."""
+    if not all(is_latin(ch) or ch in _CYR_NONDEC for ch in word):
         return False
     for k, ch in enumerate(word):
-        if ch in _SURE_LAT:
+        if ch in _SURE_LAT or ch in _CYR_LAT_ONLY:
             return True
         if ch in "iIl" and (k == 0 or word[k - 1] not in "bB"):
             return True

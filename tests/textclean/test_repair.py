@@ -230,6 +230,15 @@ def test_kept_words_and_marks():
     assert kept_words("ТОВАР Samsung") == [False, False]  # Cyrillic as written
     assert kept_words("OK mbI") == [False, False]  # bI may be a disguised ы: not surely Latin
     assert kept_words("OP il") == [True, False]
+    # ... also when that word is itself disguised: its letters all have a Latin reading and one
+    # is surely Latin (v, l, d, s) or a non-Russian Cyrillic letter read only as Latin (Ѕ)
+    assert kept_words("I have thе HTC Evо.") == [False, False, False, True, False]
+    assert kept_words("(APEC) lеadеrs") == [True, False]
+    assert kept_words("P.Ѕ. А ты") == [True, False, False, False]
+    assert kept_words("H. руlоri") == [True, False]
+    assert kept_words("TOBAP мoлоко") == [False, False]  # м has no Latin reading
+    assert kept_words("TOBAP сор") == [False, False]  # no letter that only Latin reads
+    assert kept_words("TOBAP bl") == [False, False]  # bl may be ы
     assert mark_kept_words(None) is None
     assert kept_words("") == []
 
@@ -253,6 +262,42 @@ def test_one_letter_words_with_kenlm(char_lm):
     assert [r.repair_words(t) for t in cases] == list(cases.values())
     r.compiled = False
     assert r.repair_column(col)["clean"].to_list() == list(cases.values())
+
+
+def test_sure_latin_words():
+    """A surely Latin word (it makes a look-alike acronym next to it stay as written): every
+    letter has a Latin reading and one has no Russian one; no Russian word passes."""
+    from textclean.repair import _CYR_LAT_ONLY, _sure_latin
+
+    assert set(_CYR_LAT_ONLY) >= set("іјѕһԁӏүІЈЅҺ")
+    assert not set(_CYR_LAT_ONLY) & set("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАВЕКМНОРСТХУ")
+    for word in ("Samsung", "lеadеrs", "Evо", "Ѕ", "Вush", "il", "руlоri"):
+        assert _sure_latin(word), word
+    for word in ("TOBAP", "сор", "мoлоко", "bl", "bI", "OK", "Evo5", "ы", ""):
+        assert not _sure_latin(word), word
+
+
+def test_stressed_latin_words_stay_latin(char_lm):
+    """A clean Latin word with a stress-marked letter (népe, café) gets no Cyrillic reading,
+    in a disguised Russian text too; a mixed word with one is still read (pócа -> ро́са)."""
+    from textclean.repair import _LAT_STRESSED
+
+    assert set("áéóúýÁÉÓ") <= set(_LAT_STRESSED)
+    assert not set("ëËñüçabc") & set(_LAT_STRESSED)
+    r = HomoglyphRepairer.from_arpa(char_lm)
+    cases = {
+        "мoлоко népe и сок": "молоко népe и сок",
+        "мoлоко café и сок": "молоко café и сок",
+        "мoлоко pócа и сок": "молоко ро́са и сок",
+    }
+    col = pl.Series(list(cases))
+    assert r.repair_column(col)["clean"].to_list() == list(cases.values())
+    assert [r.repair_words(t) for t in cases] == list(cases.values())
+    r.compiled = False
+    assert r.repair_column(col)["clean"].to_list() == list(cases.values())
+    d, cands = r._decide("népe", 2, explain=True, disguised=True)
+    assert d.out == "népe"
+    assert [c.how for c in cands] == ["as written"]  # no Cyrillic reading weighed
 
 
 def test_text_disguised():
@@ -362,6 +407,7 @@ _EDGE_TEXTS = [
     "°0 0°",
     "I have the HTC Evo, H. pylori P.S. TOBAP Samsung B Samsung OP il мыло и APEC leaders",
     "OK mbI ВВС news BBC nеws Á. Ávila ÁB Ávila",
+    "I have thе HTC Evо. P.Ѕ. А ты H. руlоri (APEC) lеadеrs мыло népe café pócа cópa TOBAP bl",
 ]
 
 
