@@ -1,9 +1,20 @@
 """Text encoder on sentence-transformers: any Hugging Face id or local folder.
 
 The encoder tokenises a whole batch once, sorts by token length, pads each token-budget batch itself
-(a vectorised numpy fill) and runs the model under ``inference_mode`` with autocast on CUDA. The
-prefix (``passage: `` / ``query: `` for e5 models) is part of the text the engine hashes, so texts
-with different prefixes never share a cache entry.
+(a vectorised numpy fill) and runs the model under ``inference_mode`` with autocast on CUDA. On a
+CPU the batches run in ``cpu_workers`` threads with one torch thread each (default: as many workers
+as torch has threads): a 2-thread torch op on small tensors spends much of its time in the
+fork/join between threads, and it stalls whenever another process takes one of the cores, while two
+single-threaded batches at a time keep both cores busy. The prefix (``passage: `` / ``query: `` for
+e5 models) is part of the text the engine hashes, so texts with different prefixes never share a
+cache entry.
+
+The weights load lazily, on the first ``encode`` (or ``load()``): the model key and dimension are
+read from the model's small config files (``encoders.st_config``), so a nightly rerun whose texts
+are all cached never loads the model. When those files cannot be read cheaply (a hub id that is not
+in the local Hugging Face cache, an unusual module stack) the model loads in ``__init__`` as before.
+A missing folder or a model that cannot be found raises ``ModelLoadError`` in ``__init__``; weights
+that exist but cannot be loaded raise it at the first ``encode``.
 """
 
 from __future__ import annotations
@@ -40,31 +51,38 @@ class SentenceTransformerEncoder(Encoder):
         preprocessing_version: str = "1",
         max_batch: int = 1024,
         local_files_only: bool = False,
+        lazy: bool = True,
+        cpu_workers: int | None = None,
     ) -> None:
         import torch  # noqa: F401  (imported here so `import encoders.text` stays light)
 
         from encoders.demo_models import DEMO_LABEL, is_demo_model
         from encoders.device import resolve_device, resolve_precision
+        from encoders.st_config import read_model_shape
 
         if output_dtype not in ("float16", "float32"):
             raise ValueError(f"output_dtype must be float16 or float32, got {output_dtype!r}")
         self.model_name = model
+        self.revision = revision
+        self.local_files_only = local_files_only
         self.device = resolve_device(device)
         self.autocast_dtype = resolve_precision(precision, self.device)
         self.token_budget = int(token_budget)
         self.max_batch = int(max_batch)
+        self.cpu_workers = cpu_workers
         self.prefix = prefix
         self.output_dtype = output_dtype
         self.oom_retries = 0
-        self.model = _load_sentence_transformer(model, revision, str(self.device), local_files_only)
-        if max_seq_length is not None:
-            self.model.max_seq_length = int(max_seq_length)
-        self.max_seq_length = int(self.model.max_seq_length or 512)
-        self.tokenizer = self.model.tokenizer
-        self.dim = int(self.model.get_embedding_dimension())
-        self._needs_token_types = "token_type_ids" in getattr(
-            self.tokenizer, "model_input_names", []
-        )
+        #: How many times this encoder loaded the weights (0 until the first encode when lazy).
+        self.loads = 0
+        self._model: Any = None
+        self._max_seq_length_arg = max_seq_length
+        shape = read_model_shape(model, revision, local_files_only) if lazy else None
+        if shape is None:
+            self._load()  # eager: the model itself says its sequence length and dimension
+        else:
+            self.max_seq_length = int(max_seq_length or shape.max_seq_length or 512)
+            self.dim = shape.dim
         local = os.path.exists(model)
         self.is_demo = local and is_demo_model(model)
         if self.is_demo:
@@ -81,6 +99,57 @@ class SentenceTransformerEncoder(Encoder):
         name = os.path.basename(os.path.normpath(model)) if local else model
         self.model_key = make_model_key(name, spec)
         self.spec = spec
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the weights are in memory (an all-cached run never loads them)."""
+        return self._model is not None
+
+    @property
+    def model(self) -> Any:
+        """The loaded ``SentenceTransformer`` (loads it on first use)."""
+        if self._model is None:
+            self.load()
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (loads the model on first use)."""
+        return self.model.tokenizer
+
+    def load(self) -> None:
+        """Load the weights now (``encode`` does it on first use); ModelLoadError if they fail.
+
+        When the key came from the config files, the loaded model must agree with them on sequence
+        length and dimension, or the cache key would be wrong: a disagreement raises at once, before
+        anything is written.
+        """
+        if self._model is not None:
+            return
+        predicted = (self.max_seq_length, self.dim)
+        self._load()
+        if (self.max_seq_length, self.dim) != predicted:
+            self._model = None
+            raise ModelLoadError(
+                f"The config files of {self.model_name!r} gave max_seq_length={predicted[0]}, "
+                f"dim={predicted[1]}, but the loaded model has max_seq_length="
+                f"{self.max_seq_length}, dim={self.dim}. Pass lazy=False to key the cache by "
+                "the loaded model (and please report this model's config files)."
+            )
+
+    def _load(self) -> None:
+        model = _load_sentence_transformer(
+            self.model_name, self.revision, str(self.device), self.local_files_only
+        )
+        self.loads += 1
+        if self._max_seq_length_arg is not None:
+            model.max_seq_length = int(self._max_seq_length_arg)
+        self.max_seq_length = int(model.max_seq_length or 512)
+        self.dim = int(model.get_embedding_dimension())
+        self._needs_token_types = "token_type_ids" in getattr(
+            model.tokenizer, "model_input_names", []
+        )
+        self._model = model
 
     def prepare(self, texts: Sequence[str]) -> list[str]:
         """The texts exactly as the model will see them (prefix added); these are hashed."""
@@ -100,17 +169,39 @@ class SentenceTransformerEncoder(Encoder):
 
     def encode(self, batch: Sequence[str]) -> np.ndarray:
         """Vectors for ``batch`` (already prepared texts), in input order, L2-normalised float32."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from encoders.batching import OOMBackoff, token_budget_batches
+        from encoders.device import torch_threads
 
         if len(batch) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         ids, lengths = self.token_lengths(batch)
         out = np.empty((len(batch), self.dim), dtype=np.float32)
         backoff = OOMBackoff(self.device, on_retry=self._shrink_budget)
-        for idx in token_budget_batches(lengths, self.token_budget, self.max_batch):
+        batches = token_budget_batches(lengths, self.token_budget, self.max_batch)
+
+        def run(idx: np.ndarray) -> None:
             out[idx] = backoff.run(idx, lambda i: self._forward(ids, lengths, i))
+
+        workers = min(self._workers(), len(batches))
+        if workers <= 1:
+            for idx in batches:
+                run(idx)
+        else:
+            with torch_threads(1), ThreadPoolExecutor(workers) as pool:
+                for _ in pool.map(run, batches):  # re-raises a worker's exception here
+                    pass
         self.oom_retries += backoff.retries
         return l2_normalize(out)
+
+    def _workers(self) -> int:
+        """Batches run at once: ``cpu_workers`` (default torch's thread count) on CPU, else 1."""
+        import torch
+
+        if self.device.type != "cpu":
+            return 1
+        return max(1, self.cpu_workers or torch.get_num_threads())
 
     def _shrink_budget(self, rows: int) -> None:
         self.token_budget = max(1, self.token_budget // 2)
