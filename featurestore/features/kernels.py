@@ -563,6 +563,48 @@ def csr_pair_shared_weight(indptr, indices, col_weight, d1, d2):
     return out
 
 
+# --------------------------------------------------------------------- word tokens
+@njit(cache=True, parallel=True)
+def word_token_counts(cps, starts, word):
+    """Number of word tokens in each document: maximal runs of code points ``c`` with
+    ``word[c]`` (the tokeniser's letters and digits)."""
+    n = len(starts) - 1
+    out = np.zeros(n, np.int64)
+    for d in prange(n):
+        count = 0
+        inside = False
+        for i in range(starts[d], starts[d + 1]):
+            w = word[cps[i]]
+            if w and not inside:
+                count += 1
+            inside = w
+        out[d] = count
+    return out
+
+
+@njit(cache=True, parallel=True)
+def word_token_keys(cps, starts, word, offsets):
+    """A 64-bit hash (FNV-1a over the code points, never 0) of every word token, in document
+    order: token j of document d at ``offsets[d] + j`` (offsets from ``word_token_counts``)."""
+    keys = np.empty(offsets[-1], np.uint64)
+    for d in prange(len(starts) - 1):
+        o = offsets[d]
+        h = _FNV_OFFSET
+        inside = False
+        for i in range(starts[d], starts[d + 1]):
+            if word[cps[i]]:
+                h = (h ^ np.uint64(cps[i])) * _FNV_PRIME
+                inside = True
+            elif inside:
+                keys[o] = h if h != _EMPTY else np.uint64(1)
+                o += 1
+                h = _FNV_OFFSET
+                inside = False
+        if inside:
+            keys[o] = h if h != _EMPTY else np.uint64(1)
+    return keys
+
+
 @njit(cache=True)
 def present_codes(cps, size):
     """Which of the code points 0..size-1 occur in ``cps`` (bool array)."""

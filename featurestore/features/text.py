@@ -25,7 +25,6 @@ from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 from featurestore.features import kernels
-from featurestore.features.tokens import tokenize_lowered
 
 BM25_K1 = 1.5
 BM25_B = 0.75
@@ -35,8 +34,9 @@ _BLOCKS = 64  # work blocks per kernel call (load balance across threads)
 _DF_BATCH = 8_000_000  # n-grams per batch of the document-frequency count (~128 MiB of keys)
 
 
-def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense column ids 0..K-1 for arbitrary integer keys, in key order.
+def _dense_ids(keys: np.ndarray, *, first_seen: bool = False) -> tuple[np.ndarray, int]:
+    """Dense column ids 0..K-1 for arbitrary integer keys, in key order (or, ``first_seen``, in
+    order of first appearance).
 
     Hash-distinct, sort only the K distinct keys, then a hash join (polars, multithreaded):
     faster than ranking all keys.
@@ -44,7 +44,8 @@ def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int32), 0
     k = pl.Series("k", keys)
-    distinct = pl.DataFrame({"k": k.unique().sort()}).with_row_index("id")
+    distinct = k.unique(maintain_order=True) if first_seen else k.unique().sort()
+    distinct = pl.DataFrame({"k": distinct}).with_row_index("id")
     ids = pl.DataFrame({"k": k}).join(distinct, on="k", how="left", maintain_order="left")["id"]
     return ids.to_numpy().astype(np.int32), distinct.height
 
@@ -153,20 +154,25 @@ class FieldIndex:
     def __init__(self, texts: pl.Series):
         lower = pl.DataFrame({"t": texts.cast(pl.String).str.to_lowercase()})
         # distinct texts by hashing (no sort of long strings), in order of first appearance;
-        # only those are tokenised, and only those with a token become documents
-        docs = lower.drop_nulls().unique("t", keep="first", maintain_order=True)
-        docs = (
-            docs.with_columns(tok=tokenize_lowered(docs["t"]))
-            .filter(pl.col("tok").list.len() > 0)
-            .with_row_index("doc")
-        )
-        doc = lower.join(docs.select("t", "doc"), on="t", how="left", maintain_order="left")
+        # only those with a word token become documents
+        distinct = lower.drop_nulls().unique("t", keep="first", maintain_order=True)["t"]
+        lengths = distinct.str.len_chars().to_numpy().astype(np.int64)
+        cps, starts = _code_points(distinct, lengths)
+        self._word = word_code_points(cps)
+        n_words = kernels.word_token_counts(cps, starts, self._word)
+        keep = n_words > 0
+        if not keep.all():
+            cps = cps[np.repeat(keep, lengths)]
+            lengths, n_words, distinct = lengths[keep], n_words[keep], distinct.filter(keep)
+            starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=starts[1:])
+        docs = pl.DataFrame({"t": distinct}).with_row_index("doc")
+        doc = lower.join(docs, on="t", how="left", maintain_order="left")
         self.doc_of_item = doc["doc"].cast(pl.Int64).fill_null(-1).to_numpy()
         self.n_docs = docs.height
-        self.doc_tokens: pl.Series | None = docs["tok"]  # released once the word indexes exist
-        self.doc_chars = docs["t"].str.len_chars().to_numpy().astype(np.float64)
-        self.doc_words = self.doc_tokens.list.len().to_numpy().astype(np.float64)
-        self.codes = _code_points(docs["t"], self.doc_chars)
+        self.doc_chars = lengths.astype(np.float64)
+        self.doc_words = n_words.astype(np.float64)
+        self.codes = (cps, starts)
 
     @property
     def doc_text(self) -> np.ndarray:
@@ -182,18 +188,22 @@ class FieldIndex:
     # -- words -----------------------------------------------------------------------------
     @cached_property
     def _token_ids(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """(doc of each token occurrence, token id, vocabulary size), in document order."""
-        if self.doc_tokens is None:
-            raise RuntimeError("token lists were released after the word indexes were built")
-        ex = (
-            pl.DataFrame({"doc": np.arange(self.n_docs), "tok": self.doc_tokens})
-            .explode("tok")
-            .drop_nulls("tok")
-        )
-        # ids by a hash join against the vocabulary (faster than ranking the strings)
-        words = ex.select(pl.col("tok").unique()).with_row_index("id")
-        ids = ex.join(words, on="tok", how="left", maintain_order="left")["id"]
-        return ex["doc"].to_numpy().astype(np.int64), ids.to_numpy().astype(np.int64), words.height
+        """(doc of each token occurrence, token id, vocabulary size), in document order.
+
+        Tokens are ``tokenize``'s (maximal runs of letters and digits of the lower-cased text),
+        read straight from the code points by a compiled pass: a token is its 64-bit hash, and
+        ids are dense over the distinct hashes. Two distinct words sharing a hash would be one
+        token; with V distinct words that has probability about V^2 / 2^65 (1e-10 for 100k).
+        """
+        cps, starts = self.codes
+        offsets = np.zeros(self.n_docs + 1, dtype=np.int64)
+        np.cumsum(self.doc_words.astype(np.int64), out=offsets[1:])
+        keys = kernels.word_token_keys(cps, starts, self._word, offsets)
+        # ids in order of first appearance: frequent words get small ids, which keeps the word
+        # n-gram keys built from them compact (the n-gram sort and join run ~1.5x faster)
+        ids, vocab = _dense_ids(keys.view(np.int64), first_seen=True)
+        docs = np.repeat(np.arange(self.n_docs, dtype=np.int64), np.diff(offsets))
+        return docs, ids.astype(np.int64), vocab
 
     @cached_property
     def word_ngrams(self) -> NgramSets:
@@ -293,10 +303,9 @@ class FieldIndex:
         )
 
     def _release_tokens(self) -> None:
-        """Drop the token lists and ids once both word indexes that read them are built."""
+        """Drop the token ids once both word indexes that read them are built."""
         if "word_ngrams" in self.__dict__ and "bm25" in self.__dict__:
             self.__dict__.pop("_token_ids", None)
-            self.doc_tokens = None
 
     # -- characters -------------------------------------------------------------------------
     @cached_property
@@ -423,6 +432,26 @@ _LATIN1_SPACE = frozenset([*range(9, 14), *range(28, 33), 0x85, 0xA0])
 _KEPT_SPACE = frozenset([*range(9, 14), 32, 0x85, 0xA0])
 
 
+def _present_codes(cps: np.ndarray) -> np.ndarray:
+    """The distinct code points of the corpus, ascending."""
+    if cps.dtype == np.uint16:
+        return np.flatnonzero(kernels.present_codes(cps, 1 << 16))
+    return np.unique(cps)
+
+
+def word_code_points(cps: np.ndarray) -> np.ndarray:
+    """Lookup table by code point: True for the characters a word token is made of.
+
+    The same test as ``textclean.tokenize`` (``str.isalnum``: letters and digits), decided once
+    per distinct character of the corpus.
+    """
+    present = _present_codes(cps)
+    word = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.bool_)
+    for c in present.tolist():  # distinct characters: a few hundred at most
+        word[c] = chr(c).isalnum()
+    return word
+
+
 def byte_alphabet(cps: np.ndarray) -> np.ndarray | None:
     """Order-preserving map from the corpus' code points to Latin-1, or None when none exists.
 
@@ -436,10 +465,7 @@ def byte_alphabet(cps: np.ndarray) -> np.ndarray | None:
     """
     if len(cps) == 0:
         return None
-    if cps.dtype == np.uint16:
-        present = np.flatnonzero(kernels.present_codes(cps, 1 << 16))
-    else:
-        present = np.unique(cps)
+    present = _present_codes(cps)
     lut = np.zeros(int(present[-1]) + 1, dtype=np.uint8)
     code = 0  # lowest code still free
     for c in present.tolist():  # distinct characters: a few hundred at most

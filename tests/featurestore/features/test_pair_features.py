@@ -624,3 +624,38 @@ def test_char_document_frequencies_exact_across_batches_and_growth():
     keys, vals, n = kernels.char_df_partitioned(cps, starts, 3, 5, 50, 2)
     got = {int(k): int(v) for k, v in zip(keys, vals, strict=True) if k != 0}
     assert n == len(expected) and got == expected
+
+
+@pytest.mark.parametrize("astral", [False, True])
+def test_field_index_tokens_equal_tokenize(astral):
+    """The compiled token pass gives tokenize()'s tokens: same ids for the same word, same counts,
+    no document for a text without a word (the UTF-16 and the 32-bit code point paths)."""
+    from featurestore.features.text import FieldIndex
+
+    texts = [
+        "Вода 0,5 л",
+        "вода 0,5 Л",  # the same document once lower-cased
+        "!!! ...",  # no word: no document
+        None,
+        "",
+        "и\u0306од x_y café ٣٤ Ⅻ",  # combining breve splits, underscore splits, other digits
+        "A1b2\u00a0a1B2\tвода",
+        "Straße STRASSE",
+    ]
+    if astral:
+        texts.append("\U0001f600 emoji\U0001f600x 𝐀𝐁 ok")  # emoji and math bold letters
+    ix = FieldIndex(pl.Series(texts, dtype=pl.String))
+    docs, ids, vocab = ix._token_ids
+    assert ix.codes[0].dtype == (np.uint32 if astral else np.uint16)
+    word_of_id: dict[int, str] = {}
+    for text, d in zip(texts, ix.doc_of_item.tolist(), strict=True):
+        want = tokenize(text)
+        if not want:
+            assert d == -1, text
+            continue
+        got = ids[docs == d].tolist()
+        assert len(got) == len(want) == ix.doc_words[d], text
+        for i, w in zip(got, want, strict=True):
+            assert word_of_id.setdefault(i, w) == w, (text, w)
+    assert len(set(word_of_id.values())) == len(word_of_id) == vocab
+    assert ix.doc_of_item[0] == ix.doc_of_item[1] and ix.n_docs == len(texts) - 4
