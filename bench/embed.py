@@ -10,7 +10,10 @@ single-threaded decoding (fresh caches), and of the decode+preprocess step alone
 Every case runs ``--repeats`` times, interleaved with its baseline; the best time is reported
 (the machine may be shared) and all times are printed.
 Uses the tiny RANDOM-WEIGHT demo models unless --model / --clip-arch + --clip-checkpoint are given;
-with a tiny model the figures measure engine overhead more than model compute.
+with a tiny model the figures measure engine overhead more than model compute. ``--demo-shape
+rubert-tiny2`` builds a RANDOM-WEIGHT text model with the layer sizes of cointegrated/rubert-tiny2
+(hidden 312, 3 layers, 12 heads, intermediate 600; demo vocabulary) to see the figures for a model
+whose compute dominates.
 Texts are sentences from ../shared/data/sentences (benchmark-only reference data) when present.
 """
 
@@ -26,6 +29,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from encoders.demo_models import TEXT_SHAPES
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentences"
 
@@ -233,6 +238,12 @@ def main() -> int:
         "--images", type=int, default=200, help="JPEGs for the image case (0: skip)"
     )
     parser.add_argument("--model", help="sentence-transformers id/path (default: demo model)")
+    parser.add_argument(
+        "--demo-shape",
+        default="demo",
+        choices=sorted(TEXT_SHAPES),
+        help="layer sizes of the random-weight text model built when --model is not given",
+    )
     parser.add_argument("--clip-arch", help="open_clip architecture (default: demo model)")
     parser.add_argument("--clip-pretrained")
     parser.add_argument("--clip-checkpoint")
@@ -262,7 +273,9 @@ def main() -> int:
 
     models_dir = tempfile.mkdtemp(prefix="bench_models_")
     demo_text = args.model is None
-    model = args.model or build_demo_text_model(os.path.join(models_dir, "text"))
+    model = args.model or build_demo_text_model(
+        os.path.join(models_dir, "text"), **TEXT_SHAPES[args.demo_shape]
+    )
     demo_clip = args.clip_arch is None
     if demo_clip:
         arch, checkpoint = build_demo_clip_model(os.path.join(models_dir, "clip"))
@@ -276,6 +289,7 @@ def main() -> int:
     report = {
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "text_demo_shape": args.demo_shape if demo_text else None,
         "text": bench_text(args, model, demo_text),
     }
     if args.images:

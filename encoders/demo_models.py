@@ -111,17 +111,42 @@ def is_demo_model(path: str | os.PathLike[str]) -> bool:
     return (folder / DEMO_MARKER).exists()
 
 
+#: Random-weight BERT shapes for benchmarks: the default tiny demo model, and one shaped like
+#: cointegrated/rubert-tiny2 (its layer sizes only: the vocabulary is still the demo one).
+TEXT_SHAPES: dict[str, dict[str, int]] = {
+    "demo": {
+        "hidden_size": 64,
+        "num_layers": 2,
+        "num_heads": 4,
+        "intermediate_size": 128,
+        "max_seq_length": 128,
+    },
+    "rubert-tiny2": {
+        "hidden_size": 312,
+        "num_layers": 3,
+        "num_heads": 12,
+        "intermediate_size": 600,
+        "max_seq_length": 2048,
+    },
+}
+
+
 def build_demo_text_model(
     out_dir: str | os.PathLike[str],
     *,
     hidden_size: int = 64,
     num_layers: int = 2,
+    num_heads: int = 4,
+    intermediate_size: int | None = None,
+    max_seq_length: int = 128,
     seed: int = DEMO_SEED,
 ) -> str:
     """Build a tiny random-weight BERT sentence-transformers model in ``out_dir``; return its path.
 
     The tokenizer is a WordPiece vocabulary built here (no hub) from the built-in Russian+English
     corpus, so the model tokenises text like a real BERT would; the weights are random (seeded).
+    The defaults are the tiny test/demo model; ``TEXT_SHAPES`` holds larger shapes for benchmarks
+    (``build_demo_text_model(out, **TEXT_SHAPES["rubert-tiny2"])``), still random weights.
     """
     import torch
     from sentence_transformers import SentenceTransformer
@@ -152,7 +177,7 @@ def build_demo_text_model(
         mask_token="[MASK]",
         do_lower_case=True,
         strip_accents=False,
-        model_max_length=128,
+        model_max_length=max_seq_length,
     )
 
     torch.manual_seed(seed)
@@ -160,14 +185,14 @@ def build_demo_text_model(
         vocab_size=tok.get_vocab_size(),
         hidden_size=hidden_size,
         num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        intermediate_size=hidden_size * 2,
-        max_position_embeddings=128,
+        num_attention_heads=num_heads,
+        intermediate_size=intermediate_size or hidden_size * 2,
+        max_position_embeddings=max_seq_length,
     )
     BertModel(config).save_pretrained(hf_dir)
     fast.save_pretrained(hf_dir)
 
-    transformer = Transformer(str(hf_dir), max_seq_length=128)
+    transformer = Transformer(str(hf_dir), max_seq_length=max_seq_length)
     pooling = Pooling(hidden_size, pooling_mode="mean")
     model = SentenceTransformer(modules=[transformer, pooling, Normalize()], device="cpu")
     model.save(str(out))
@@ -178,6 +203,9 @@ def build_demo_text_model(
         {
             "hidden_size": hidden_size,
             "layers": num_layers,
+            "heads": num_heads,
+            "intermediate_size": intermediate_size or hidden_size * 2,
+            "max_seq_length": max_seq_length,
             "vocab": tok.get_vocab_size(),
             "seed": seed,
         },

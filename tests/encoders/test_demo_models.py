@@ -31,3 +31,17 @@ def test_demo_clip_model_is_labelled(clip_model, image_encoder):
     arch, checkpoint = clip_model
     assert is_demo_model(checkpoint) and image_encoder.is_demo
     assert image_encoder.dim == 32 and image_encoder.image_size == 32
+
+
+def test_demo_text_model_takes_a_benchmark_shape(tmp_path):
+    import json
+
+    from encoders.demo_models import TEXT_SHAPES, build_demo_text_model
+    from encoders.st_config import ModelShape, read_model_shape
+
+    shape = TEXT_SHAPES["rubert-tiny2"]
+    path = build_demo_text_model(tmp_path / "rt2", **shape)
+    config = json.loads(Path(path, "config.json").read_text())
+    assert (config["hidden_size"], config["num_hidden_layers"]) == (312, 3)
+    assert (config["num_attention_heads"], config["intermediate_size"]) == (12, 600)
+    assert is_demo_model(path) and read_model_shape(path) == ModelShape(2048, 312)
