@@ -827,7 +827,7 @@ def decide_chunks(
     mixed, repaired, ambiguous, broken). ``fcfg`` = (ctx_weight, number_score,
     lookalike_number_score, split_cost, glued_digit_cost, glued_digit_lower_cost,
     ambiguity_margin, digit_margin, letter_margin, caps_margin, disguised_caps_margin,
-    clean_margin, disguised_margin)."""
+    clean_margin, disguised_margin, disguised_letter_margin)."""
     ctx_weight = fcfg[0]
     number_score = fcfg[1]
     look_score = fcfg[2]
@@ -841,6 +841,7 @@ def decide_chunks(
     dcaps_margin = fcfg[10]
     clean_margin = fcfg[11]
     dclean_margin = fcfg[12]
+    dletter_margin = fcfg[13]
     ne = e_s.size
     # decisions: output text span in ``buf`` (arena plus split texts), score, flags
     buf = np.empty(arena.size + 3 * ids.size + 16, np.int32)  # a split text is <= 3x its word
@@ -994,8 +995,8 @@ def decide_chunks(
         w = buf[a_s:a_e]
         if not clean:
             margin = digit_margin
-        elif n == 1 and _is_upper_str(w, props) and not dis:
-            margin = letter_margin
+        elif n == 1 and _is_upper_str(w, props):
+            margin = dletter_margin if dis else letter_margin
         elif n >= 2 and _is_upper_str(w, props):
             margin = dcaps_margin if dis else caps_margin
         else:

@@ -300,6 +300,36 @@ def test_stressed_latin_words_stay_latin(char_lm):
     assert [c.how for c in cands] == ["as written"]  # no Cyrillic reading weighed
 
 
+@pytest.mark.parametrize(
+    ("text", "word", "knob"),
+    [
+        ("мoлоко OP и сок", "OP", "disguised_caps_margin"),
+        ("мoлоко P и сок", "P", "disguised_letter_margin"),
+    ],
+)
+def test_disguised_caps_and_letter_margins(toy, text, word, knob):
+    """A clean all-caps token (or capital letter) in a text that shows disguise changes only
+    when its other-script reading wins by the knob's margin: just under the reading's lead it
+    changes, just over it stays - in both column paths and the word-by-word reference."""
+    from textclean import RepairConfig
+    from textclean.repair import context_bucket
+
+    assert RepairConfig().disguised_caps_margin == 3.0  # session 4 (was 1.5)
+    assert RepairConfig().disguised_letter_margin == RepairConfig().disguised_margin
+    d, cands = toy._decide(word, context_bucket(text), explain=True, disguised=True)
+    base = next(c for c in cands if c.how == "as written")
+    best = max((c for c in cands if c is not base), key=lambda c: c.score)
+    lead = best.score - base.score
+    assert lead > 0
+    for margin, want in ((lead - 0.01, best.text), (lead + 0.01, word)):
+        cfg = RepairConfig(**{knob: margin})
+        expected = text.replace("мoлоко", "молоко").replace(word, want)
+        for compiled in (True, False):
+            r = HomoglyphRepairer(toy._score_fn, cfg, compiled=compiled)
+            assert r.repair_column(pl.Series([text]))["clean"][0] == expected
+        assert HomoglyphRepairer(toy._score_fn, cfg).repair_words(text) == expected
+
+
 def test_text_disguised():
     from textclean.repair import text_disguised
 
