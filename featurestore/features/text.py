@@ -32,6 +32,7 @@ BM25_EPSILON = 0.25
 CHAR_TFIDF_ORDERS = (3, 4, 5)
 _BLOCKS = 64  # work blocks per kernel call (load balance across threads)
 _DF_BATCH = 8_000_000  # n-grams per batch of the document-frequency count (~128 MiB of keys)
+_NORM_BATCH = 4_000_000  # n-grams per batch of the TF-IDF norm pass (~36 bytes each)
 
 
 def _dense_ids(keys: np.ndarray, *, first_seen: bool = False) -> tuple[np.ndarray, int]:
@@ -384,7 +385,7 @@ class CharGrams:
 
     def _doc_stats(self, orders: tuple[int, ...], tfidf: bool) -> None:
         plan = self._plan(orders, tfidf)
-        sizes, norm2 = kernels.char_doc_stats(self.cps, self.starts, *plan, _BLOCKS)
+        sizes, norm2 = kernels.char_doc_stats(self.cps, self.starts, *plan, _BLOCKS, _NORM_BATCH)
         self._sizes[orders] = sizes
         if tfidf:
             self._norms = np.sqrt(norm2)
