@@ -1187,10 +1187,12 @@ def _words_with_starts(text: str) -> Iterable[tuple[str, int | None, bool, bool,
 
 
 #: Russian one-letter words and the unit letters written without a dot (г, т, м, р: грамм or
-#: год, тонна, метр, рубль), either case. A clean one-letter Latin word is read as Cyrillic only
-#: as one of these, unless it is an abbreviation or a numeral suffix (``_abbrev_at``: ``п.``,
-#: ``1960-х``): a formula's ``n`` or the chromosome ``X`` are not a disguised ``п`` or ``Х``.
-ONE_LETTER_WORDS = "авиксоуяжбгтмрАВИКСОУЯЖБГТМР"
+#: год, тонна, метр, рубль); as capitals only the words that open sentences (А В И К С О У Я):
+#: a capital unit letter or particle is not a word. A clean one-letter Latin word is read as
+#: Cyrillic only as one of these, unless it is an abbreviation or a numeral suffix
+#: (``_abbrev_at``: ``п.``, ``1960-х``): a formula's ``n``, the chromosome ``X`` or the size
+#: ``M`` are not a disguised ``п``, ``Х`` or ``М``.
+ONE_LETTER_WORDS = "авиксоуяжбгтмрАВИКСОУЯ"
 
 
 def _abbrev_at(text: str, start: int, end: int) -> bool:

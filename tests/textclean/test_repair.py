@@ -192,6 +192,11 @@ def test_kenlm_scores_match_model(char_lm):
         ("мoлоко и т. n. и m", "молоко и т. п. и т"),  # with a '.' it is an abbreviation
         ("мoлоко в 1960-x и 20-e", "молоко в 1960-х и 20-е"),  # numeral suffixes
         ("мoлоко X и Y", "молоко X и У"),  # Х is no word, У is one (the LM decides)
+        # a capital unit letter is no word (session 4): the size M, a T stay Latin; a lower-case
+        # m is still the unit т, a capital B still the word В, and M. an initial
+        ("мoлоко размер M и T", "молоко размер M и T"),
+        ("мoлоко m и M и B", "молоко т и M и В"),
+        ("мoлоко M. и сок", "молоко М. и сок"),
         # words next to numbers or a degree sign are numbers / unit symbols (session 3)
         ("мoлоко от 0 -- 3 -- 6", "молоко от 0 -- 3 -- 6"),
         ("мoлоко ниже 0 ° C", "молоко ниже 0 ° C"),
