@@ -309,7 +309,7 @@ def test_stressed_latin_words_stay_latin(char_lm):
     ("text", "word", "knob"),
     [
         ("мoлоко OP и сок", "OP", "disguised_caps_margin"),
-        ("мoлоко P и сок", "P", "disguised_letter_margin"),
+        ("мoлоко B и сок", "B", "disguised_letter_margin"),
     ],
 )
 def test_disguised_caps_and_letter_margins(toy, text, word, knob):
