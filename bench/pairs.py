@@ -243,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--sets",
         default="core,full,full+emb",
-        help='comma-separated, or "none" (e.g. only --stream-pairs)',
+        help="comma-separated SET[+emb][@N] (N: first N pairs only; sets: core, full, "
+        'exhaustive), or "none" (e.g. only --stream-pairs)',
     )
     ap.add_argument(
         "--stream-pairs", type=int, default=0, help="also stream this many pairs (full)"
@@ -262,8 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     sets = [s for s in args.sets.split(",") if s and s != "none"]
     full_rate = None
     for s in sets:
+        # "SET[+emb][@N]": with embeddings, on the first N pairs only (for the slow sets)
+        s, _, head = s.partition("@")
         fs, emb = s.split("+")[0], s.endswith("+emb")
-        secs, n = run_set(items, pairs, vectors if emb else None, fs, args.chunk_rows, args.workers)
+        run_pairs = pairs.head(int(head)) if head else pairs
+        secs, n = run_set(
+            items, run_pairs, vectors if emb else None, fs, args.chunk_rows, args.workers
+        )
         print(
             f"{s:10s}: {n:,} pairs in {secs:.1f}s = {n / secs:,.0f} pairs/s (index build included); "
             f"peak RSS {_peak_gib():.2f} GiB"

@@ -12,7 +12,7 @@
 | CARDFEATURES_IMAGE_MODEL | open_clip ARCH[:PRETRAINED] or ARCH@CHECKPOINT | <store>/models/demo-clip |
 | CARDFEATURES_DEVICE | cpu, cuda, cuda:N or auto | auto |
 | CARDFEATURES_LM | ARPA file for homoglyph repair; empty = train one per snapshot | (empty) |
-| CARDFEATURES_FEATURE_SET | pair feature set the pipeline writes | full |
+| CARDFEATURES_FEATURE_SET | pair feature set the pipeline writes: core, full or exhaustive | full |
 """
 
 from __future__ import annotations

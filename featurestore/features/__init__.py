@@ -10,7 +10,9 @@ Public API (see each function's docstring):
 * ``feature_specs(feature_set, spaces=())`` -> list[FeatureSpec] for the registry.
 
 Feature sets: "core" (small and fast: BM25, char 3-gram IoU, LCS on title and description, and
-embedding cosines) and "full" (the whole catalogue); "items" for per-item features.
+embedding cosines), "full" (the catalogue, with partial_ratio and WRatio on the short text fields
+only) and "exhaustive" (full plus those two on the description fields too: 10-20x slower);
+"items" for per-item features.
 """
 
 from featurestore.features.pairs import (

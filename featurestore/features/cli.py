@@ -20,7 +20,12 @@ def add_command(subparsers) -> None:
     p.add_argument("--items", required=True, help="items parquet (ITEMS_SCHEMA, + *_clean)")
     p.add_argument("--pairs", required=True, help="pairs parquet (item_id_1, item_id_2, label)")
     p.add_argument("--out", required=True, help="output parquet path")
-    p.add_argument("--feature-set", default="full", choices=("core", "full"))
+    p.add_argument(
+        "--feature-set",
+        default="full",
+        help="core, full (default) or exhaustive (full + partial_ratio / WRatio on descriptions); "
+        "an unknown name is an error that lists the known ones",
+    )
     p.add_argument("--chunk-rows", type=int, default=100_000)
     p.add_argument("--workers", type=int, default=2, help="rapidfuzz threads")
     p.add_argument(

@@ -530,9 +530,9 @@ def test_wratio_branches_equal_rapidfuzz():
         assert got == pytest.approx(fuzz.WRatio(titles[a], titles[b]), abs=1e-4), (a, b)
 
 
-def _fuzzy_reference_check(items, pairs, field, column):
+def _fuzzy_reference_check(items, pairs, field, column, feature_set="full"):
     """Every rapidfuzz-based feature of ``field`` equals the scorer called on the two texts."""
-    out = compute_pair_features(items, pairs, feature_set="full", workers=2)
+    out = compute_pair_features(items, pairs, feature_set=feature_set, workers=2)
     texts = _lookup(items, column)
     scorers = {
         f"{field}_fuzz_ratio": fuzz.ratio,
@@ -540,6 +540,9 @@ def _fuzzy_reference_check(items, pairs, field, column):
         f"{field}_fuzz_token_set_ratio": fuzz.token_set_ratio,
         f"{field}_jaro_winkler": JaroWinkler.similarity,
     }
+    if feature_set == "exhaustive":
+        scorers[f"{field}_fuzz_partial_ratio"] = fuzz.partial_ratio
+        scorers[f"{field}_fuzz_wratio"] = fuzz.WRatio
     checked = 0
     for row in out.iter_rows(named=True):
         ta, tb = texts[row["item_id_1"]], texts[row["item_id_2"]]
@@ -555,9 +558,25 @@ def _fuzzy_reference_check(items, pairs, field, column):
 
 
 def test_rapidfuzz_features_on_descriptions(data):
-    """Longer Cyrillic/Latin texts: the one-byte re-coding keeps every score."""
+    """Longer Cyrillic/Latin texts: the one-byte re-coding keeps every score (partial_ratio and
+    WRatio on descriptions come with the exhaustive set)."""
     items, pairs = data
-    _fuzzy_reference_check(items, pairs, "desc", "description")
+    _fuzzy_reference_check(items, pairs, "desc", "description", "exhaustive")
+
+
+def test_exhaustive_set_is_full_plus_slow_scorers():
+    from featurestore.features.specs import pair_rows
+
+    full = [r.name for r in pair_rows("full")]
+    exhaustive = [r.name for r in pair_rows("exhaustive")]
+    extra = [n for n in exhaustive if n not in full]
+    assert set(full) < set(exhaustive)
+    assert [n for n in exhaustive if n in full] == full  # same order
+    assert sorted(extra) == sorted(
+        f"{f}_fuzz_{s}" for f in ("desc", "text") for s in ("partial_ratio", "wratio")
+    )
+    with pytest.raises(ValueError, match="known: core, full, exhaustive"):
+        pair_rows("everything")
 
 
 @pytest.mark.parametrize(
