@@ -31,10 +31,12 @@ How one word is decided (``HomoglyphRepairer.decide``):
 7. Neighbouring words can settle a word (``kept_words``; the column paths put ``KEEP_MARK``
    before it): a digit word next to another digit word or before ``°`` / ``%`` (``0 -- 1 -- 2``,
    ``0 ° C``), a one-letter word after ``°`` and an all-caps look-alike Latin word next to a
-   surely Latin word (``HTC Evo``, ``H. pylori``) are kept as written (``KEEP_CTX``).
+   surely Latin word, disguised or not (``HTC Evo``, ``H. руlоri``) are kept as written
+   (``KEEP_CTX``).
 8. A clean one-letter Latin word reads as Cyrillic only as a Russian one-letter word or unit
-   letter (``ONE_LETTER_WORDS``), unless a '.' follows or it follows a digit and '-'
-   (``п.``, ``1960-х``): a formula's ``n`` is not a disguised ``п``.
+   letter, as a capital only as a word that opens sentences (``ONE_LETTER_WORDS``), unless a
+   '.' follows or it follows a digit and '-' (``п.``, ``1960-х``): a formula's ``n`` is not a
+   disguised ``п``, the size ``M`` not a disguised ``М``.
 9. A clean Latin word with a stress-marked letter (``népe``, ``café``: ``_LAT_STRESSED``) gets
    no Cyrillic reading: a Russian word disguised down to its stress mark is far rarer than a
    word of a Latin-script language.
