@@ -82,8 +82,11 @@ class _Files:
         if self.local:
             path = os.path.join(self.model, rel)
             return path if os.path.isfile(path) else None
-        from huggingface_hub import try_to_load_from_cache
-        from huggingface_hub.file_download import _CACHED_NO_EXIST
+        try:
+            from huggingface_hub import try_to_load_from_cache
+            from huggingface_hub.file_download import _CACHED_NO_EXIST
+        except ImportError as exc:  # a private name: if a release moves it, load the model
+            raise _Unknown(f"huggingface_hub cache lookup: {exc}") from exc
 
         found = try_to_load_from_cache(self.model, rel, revision=self.revision)
         if found is _CACHED_NO_EXIST:
