@@ -73,10 +73,10 @@ def _local_table(n_keys):
 
 
 @njit(cache=True)
-def _n_grams(length, nmax):
-    """How many n-grams of orders 1..nmax a text of ``length`` code points has."""
+def _grams_in(length, lo, hi):
+    """How many n-grams of orders lo..hi a text of ``length`` code points has."""
     total = 0
-    for n in range(1, nmax + 1):
+    for n in range(lo, hi + 1):
         if length >= n:
             total += length - n + 1
     return total
@@ -200,10 +200,7 @@ def char_df_partitioned(cps, starts, lo, hi, batch_grams, start_bits=10):
         total = 0
         b1 = d
         while b1 < n_docs and (total < batch_grams or b1 == d):
-            length = starts[b1 + 1] - starts[b1]
-            for n in range(lo, hi + 1):
-                if length >= n:
-                    total += length - n + 1
+            total += _grams_in(starts[b1 + 1] - starts[b1], lo, hi)
             b1 += 1
         mid = (d + b1) // 2
         half_lo = np.empty(2, np.int64)
@@ -212,10 +209,7 @@ def char_df_partitioned(cps, starts, lo, hi, batch_grams, start_bits=10):
         half_cap = np.zeros(2, np.int64)
         for t in range(2):
             for x in range(half_lo[t], half_hi[t]):
-                length = starts[x + 1] - starts[x]
-                for n in range(lo, hi + 1):
-                    if length >= n:
-                        half_cap[t] += length - n + 1
+                half_cap[t] += _grams_in(starts[x + 1] - starts[x], lo, hi)
         buf = np.empty(half_cap[0] + half_cap[1], np.uint64)
         half_start = np.zeros(2, np.int64)
         half_start[1] = half_cap[0]
@@ -285,7 +279,7 @@ def _lookup(gkeys, gvals, gshift, key):
 def _max_grams(starts, docs, nmax):
     most = 1
     for d in docs:
-        g = _n_grams(starts[d + 1] - starts[d], nmax)
+        g = _grams_in(starts[d + 1] - starts[d], 1, nmax)
         if g > most:
             most = g
     return most
@@ -354,16 +348,6 @@ def _insert_text(
                 if new and wanted[n]:
                     new_per_order[n] += 1
     return n_used
-
-
-@njit(cache=True)
-def _grams_in(length, lo, hi):
-    """How many n-grams of orders lo..hi a text of ``length`` code points has."""
-    total = 0
-    for n in range(lo, hi + 1):
-        if length >= n:
-            total += length - n + 1
-    return total
 
 
 @njit(cache=True, parallel=True)
