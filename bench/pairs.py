@@ -54,14 +54,19 @@ def make_texts(rng, vocab, n, lo, hi) -> list[str]:
     return (joined + pl.Series(" " + qty)).to_list()
 
 
-def make_cards(n_items: int, seed: int = 0) -> pl.DataFrame:
+def make_cards(n_items: int, seed: int = 0, copy_descriptions: bool = False) -> pl.DataFrame:
+    """Synthetic cards; every second card is a near duplicate of the one before: its title
+    copied (every other time with one word added). ``copy_descriptions``: its description too,
+    with one word added, as re-listed cards usually have; otherwise the description is unrelated
+    (the bench's figures up to session 4)."""
     rng = np.random.default_rng(seed)
     vocab = make_vocab(rng)
     titles = make_texts(rng, vocab, n_items, 3, 9)
     descs = make_texts(rng, vocab, n_items, 15, 60)
-    # near-duplicates: every second card is a lightly edited copy of the previous one
     for i in range(1, n_items, 2):
         titles[i] = titles[i - 1] if i % 4 == 1 else titles[i - 1] + " " + vocab[i % len(vocab)]
+        if copy_descriptions:
+            descs[i] = descs[i - 1] + " " + vocab[(i * 7) % len(vocab)]
     colors = np.array(["красный", "синий", "чёрный", "белый"])
     attrs = [
         json.dumps({"цвет": colors[i % 4], "модель": f"m{i % 5000}", "вес": str(i % 37)})
@@ -282,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         'exhaustive), or "none" (e.g. only --stream-pairs)',
     )
     ap.add_argument(
+        "--copy-descriptions",
+        action="store_true",
+        help="near-duplicate cards also copy the description (one word added)",
+    )
+    ap.add_argument(
         "--rapidfuzz-pairs",
         type=int,
         default=0,
@@ -294,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    items = make_cards(args.items)
+    items = make_cards(args.items, copy_descriptions=args.copy_descriptions)
     pairs = make_pairs(args.items, args.pairs)
     vectors = make_vectors(items, args.dim)
     print(
