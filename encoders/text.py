@@ -150,6 +150,8 @@ class SentenceTransformerEncoder(Encoder):
             model.tokenizer, "model_input_names", []
         )
         self._model = model
+        self._pad_id = model.tokenizer.pad_token_id or 0
+        self._key_mask = self._check_key_mask()
 
     def prepare(self, texts: Sequence[str]) -> list[str]:
         """The texts exactly as the model will see them (prefix added); these are hashed."""
@@ -208,6 +210,12 @@ class SentenceTransformerEncoder(Encoder):
 
     def _forward(self, ids: list[list[int]], lengths: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """One padded batch through the model; returns float32 (n, dim) on the host."""
+        return self._embed_batch(ids, lengths, idx, self._key_mask)
+
+    def _embed_batch(
+        self, ids: list[list[int]], lengths: np.ndarray, idx: np.ndarray, use_key_mask: bool
+    ) -> np.ndarray:
+        """Pad rows ``idx`` of ``ids`` and run the model (see ``_run_modules`` for the mask)."""
         import torch
 
         from encoders.device import inference, to_device
@@ -215,7 +223,7 @@ class SentenceTransformerEncoder(Encoder):
         lens = lengths[idx]
         width = int(lens.max())
         mask = np.arange(width)[None, :] < lens[:, None]
-        input_ids = np.full((len(idx), width), self.tokenizer.pad_token_id or 0, dtype=np.int64)
+        input_ids = np.full((len(idx), width), self._pad_id, dtype=np.int64)
         input_ids[mask] = np.concatenate([ids[i] for i in idx])
         features: dict[str, Any] = {
             "input_ids": to_device(torch.from_numpy(input_ids), self.device),
@@ -223,9 +231,53 @@ class SentenceTransformerEncoder(Encoder):
         }
         if self._needs_token_types:
             features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+        key_mask = to_device(torch.from_numpy(mask), self.device) if use_key_mask else None
         with inference(self.device, self.autocast_dtype):
-            emb = self.model(features)["sentence_embedding"]
+            emb = self._run_modules(features, key_mask)
         return emb.float().cpu().numpy()
+
+    def _run_modules(self, features: dict[str, Any], key_mask: Any) -> Any:
+        """The model's modules on ``features``; the sentence embedding tensor.
+
+        With ``key_mask`` (bool, rows x width) the transformer gets the padding mask as a
+        (rows, 1, 1, width) boolean tensor, which transformers passes to SDPA as it is and SDPA
+        broadcasts; given the 2-D mask, transformers builds a (rows, 1, width, width) mask per batch
+        (``where`` / ``bitwise_and`` ops) and SDPA reads all of it. The pooling after the transformer
+        still sees the 2-D mask. ``_check_key_mask`` decides at load whether a model allows this.
+        """
+        if key_mask is None:
+            return self.model(features)["sentence_embedding"]
+        modules = list(self.model)
+        two_d = features["attention_mask"]
+        features = modules[0]({**features, "attention_mask": key_mask[:, None, None, :]})
+        features["attention_mask"] = two_d
+        for module in modules[1:]:
+            features = module(features)
+        return features["sentence_embedding"]
+
+    def _check_key_mask(self) -> bool:
+        """Whether the broadcast key mask gives the same vectors as the plain path for this model.
+
+        Only for a sentence-transformers ``Transformer`` first module whose Hugging Face model uses
+        SDPA attention (an eager model would add a boolean 4-D mask to its scores), on the CPU (the
+        only device it was measured on); then a padded probe batch must give the plain path's
+        vectors within float rounding, else the plain path is kept.
+        """
+        modules = list(self._model)
+        auto = getattr(modules[0], "auto_model", None) if modules else None
+        impl = getattr(getattr(auto, "config", None), "_attn_implementation", None)
+        if auto is None or impl != "sdpa" or self.device.type != "cpu":
+            return False
+        probe = ["a", "товар номер 1 синий", "Winter jacket for women with hood, size M " * 3]
+        ids, lengths = self.token_lengths(probe)
+        idx = np.arange(len(probe))
+        plain = self._embed_batch(ids, lengths, idx, use_key_mask=False)
+        try:
+            fast = self._embed_batch(ids, lengths, idx, use_key_mask=True)
+        except Exception as exc:  # noqa: BLE001  (any failure: keep the plain path)
+            log.info("text model %s: plain attention mask (%s)", self.model_name, exc)
+            return False
+        return bool(np.allclose(plain, fast, atol=1e-6))
 
 
 def _load_sentence_transformer(

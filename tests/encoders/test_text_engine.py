@@ -123,3 +123,13 @@ def test_unreachable_model_raises_model_load_error_with_fix(tmp_path):
         SentenceTransformerEncoder("no-such-org/no-such-model", local_files_only=True)
     with pytest.raises(ModelLoadError, match="does not exist"):
         SentenceTransformerEncoder(str(tmp_path / "missing_model"))
+
+
+def test_broadcast_key_mask_equals_plain_mask(text_model_dir):
+    """The (rows, 1, 1, width) padding mask is on for the demo (SDPA) model and changes nothing."""
+    enc = SentenceTransformerEncoder(text_model_dir, device="cpu", token_budget=256)
+    texts = [t for t in TEXTS if t] + [f"товар {i} " * (i % 7 + 1) for i in range(40)]
+    fast = enc.encode(texts)
+    assert enc._key_mask
+    enc._key_mask = False
+    np.testing.assert_allclose(enc.encode(texts), fast, atol=1e-6)
