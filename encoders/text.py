@@ -53,6 +53,7 @@ class SentenceTransformerEncoder(Encoder):
         local_files_only: bool = False,
         lazy: bool = True,
         cpu_workers: int | None = None,
+        fast_tokens: bool = True,
     ) -> None:
         import torch  # noqa: F401  (imported here so `import encoders.text` stays light)
 
@@ -70,6 +71,8 @@ class SentenceTransformerEncoder(Encoder):
         self.token_budget = int(token_budget)
         self.max_batch = int(max_batch)
         self.cpu_workers = cpu_workers
+        #: Tokenise BERT-shaped tokenizers with ``encoders.wordpiece`` (False: always the tokenizer).
+        self.fast_tokens = fast_tokens
         self.prefix = prefix
         self.output_dtype = output_dtype
         self.oom_retries = 0
@@ -138,6 +141,8 @@ class SentenceTransformerEncoder(Encoder):
             )
 
     def _load(self) -> None:
+        from encoders.wordpiece import FastWordPiece
+
         model = _load_sentence_transformer(
             self.model_name, self.revision, str(self.device), self.local_files_only
         )
@@ -151,15 +156,25 @@ class SentenceTransformerEncoder(Encoder):
         )
         self._model = model
         self._pad_id = model.tokenizer.pad_token_id or 0
+        self._fast_tokens = (
+            FastWordPiece.from_tokenizer(model.tokenizer) if self.fast_tokens else None
+        )
         self._key_mask = self._check_key_mask()
 
     def prepare(self, texts: Sequence[str]) -> list[str]:
         """The texts exactly as the model will see them (prefix added); these are hashed."""
         return [self.prefix + t for t in texts] if self.prefix else list(texts)
 
-    def token_lengths(self, texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
-        """Token ids (with special tokens, truncated) and their lengths, tokenised in one call."""
-        ids = self.tokenizer(
+    def token_lengths(self, texts: Sequence[str]) -> tuple[list[Any], np.ndarray]:
+        """Token ids (with special tokens, truncated) and their lengths, tokenised in one call.
+
+        BERT-shaped tokenizers take ``encoders.wordpiece`` (the same ids, word pieces looked up once
+        per distinct word); the others are called as they are.
+        """
+        tokenizer = self.tokenizer  # loads the model on first use
+        if self._fast_tokens is not None:
+            return self._fast_tokens.encode(texts, self.max_seq_length)
+        ids = tokenizer(
             list(texts),
             add_special_tokens=True,
             truncation=True,

@@ -1,0 +1,325 @@
+"""Token ids for BERT-style tokenizers, word pieces looked up once per distinct word.
+
+The Rust ``tokenizers`` pipeline costs ~75 us of CPU per ~70-character text here, and most of it is
+not the WordPiece lookup but normalising and splitting (with offset bookkeeping per character) and
+building an ``Encoding`` object per text. For the tokenizers most Russian sentence encoders use
+(``BertNormalizer`` + ``BertPreTokenizer`` + ``WordPiece`` + a ``[CLS] $A [SEP]`` template,
+e.g. rubert-tiny2, LaBSE, BERTA) the normalising and splitting rules are short and exact, so this
+module does them with Python's C string methods and one regular expression per text, sends each
+DISTINCT word once to the tokenizer's own WordPiece model, and joins the pieces per text.
+
+It is exact only where Python's Unicode tables and the Rust ones agree, so a text takes this path
+only if every character is in ``_SAFE_RANGES`` (Latin, Greek, Cyrillic, general punctuation,
+currency and letterlike symbols) with a Unicode category that has not changed since Unicode 3.2,
+no capital sigma (Python lowercases a final one to a final sigma, Rust never does) and no added
+token (``[CLS]`` ...) in its raw or normalised text. Every other text, and every tokenizer of
+another shape, goes through the tokenizer as before; ``FastWordPiece.from_tokenizer`` returns None
+for those, and its result is checked against the tokenizer on a probe set at load.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Characters the fast path may see; each one is checked against the tokenizer itself at load.
+_CANDIDATE_RANGES = (
+    (0x0000, 0x052F),  # Latin, IPA, combining marks, Greek, Cyrillic (+ supplement)
+    (0x2000, 0x2BFF),  # punctuation, currency, letterlike, arrows, maths, symbols, dingbats
+    (0xFE00, 0xFE0F),  # variation selectors (emoji presentation)
+    (0x1F000, 0x1FAFF),  # emoji and pictographs
+)
+_PROBE = [
+    "Смартфон Apple iPhone 13 128 ГБ синий, новый!",
+    "ЁЛКА-палка: «цена» 1 500₽ (скидка 10%) — №5; e-mail a_b@c.d",
+    "Ünïcödé Ça va? Ἀθῆναι ΑΘΗΝΑ\tтаб\nстрока\u00ad мягкий\u200bперенос",
+    "слово " * 300,
+    "[CLS] [mask] обычный текст ##x",
+    "",
+    "   ",
+    "中文 текст 😀 ok",
+    "ΟΔΟΣ Σ",
+]
+
+
+@functools.lru_cache(maxsize=8)
+def _char_classes(backend_json: str) -> tuple[str, str, str, str]:
+    """Characters the fast path reproduces exactly, and among them: removed, spaces, punctuation.
+
+    Asked of the tokenizer itself, one character at a time: what its normaliser makes of it, and
+    whether its pre-tokenizer drops the result (white space), isolates it (punctuation) or keeps it
+    inside a word. A character is safe when Python's clean / strip / lowercase steps give the same
+    string and Python's ``str.split`` agrees on white space. Lowercasing is character-wise in both
+    except Python's final sigma, so a capital sigma is never safe; per-character agreement then
+    means whole-text agreement.
+    """
+    from tokenizers import Tokenizer
+
+    backend = Tokenizer.from_str(backend_json)
+    norm, pre = backend.normalizer, backend.pre_tokenizer
+    lowercase = norm.lowercase
+    strip = norm.strip_accents if norm.strip_accents is not None else lowercase
+    chars = [chr(c) for lo, hi in _CANDIDATE_RANGES for c in range(lo, hi + 1)]
+    rust = {c: norm.normalize_str(c) for c in chars}
+    removed = "".join(c for c in chars if rust[c] == "" and c != "\x00")
+    space = "".join(c for c in chars if rust[c] == " " and c != " ")
+    kind: dict[str, str] = {}
+    for d in {d for r in rust.values() for d in r}:
+        pieces = [p for p, _ in pre.pre_tokenize_str(f"a{d}a")]
+        if pieces == ["a", "a"] and d.isspace():
+            kind[d] = "space"
+        elif pieces == ["a", d, "a"] and not d.isspace():
+            kind[d] = "punct"
+        elif pieces == [f"a{d}a"] and not d.isspace():
+            kind[d] = "word"
+    safe = []
+    for c in chars:
+        py = "" if c in removed else " " if c in space else c
+        if strip:
+            py = "".join(
+                x for x in unicodedata.normalize("NFD", py) if unicodedata.category(x) != "Mn"
+            )
+        if lowercase:
+            py = py.lower()
+        if c != "\u03a3" and py == rust[c] and all(d in kind for d in py):
+            safe.append(c)
+    safe.append("\x00")  # the row separator (texts holding one are sent to the tokenizer)
+    punct = "".join(d for d, k in kind.items() if k == "punct")
+    return "".join(safe), removed, space, punct
+
+
+def _class(chars: str) -> str:
+    """A regex character-class body for ``chars`` (ranges of consecutive code points)."""
+    codes = sorted({ord(c) for c in chars})
+    parts, i = [], 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return "".join(parts)
+
+
+def _rows_matching(pattern: re.Pattern[str], joined: str, sep: str = "\x00") -> set[int]:
+    """Rows of ``sep``-joined ``joined`` in which ``pattern`` matches (match start decides)."""
+    hits = [m.start() for m in pattern.finditer(joined)]
+    if not hits:
+        return set()
+    seps = np.fromiter((m.start() for m in re.finditer(sep, joined)), dtype=np.int64)
+    return set(np.searchsorted(seps, np.asarray(hits), side="right").tolist())
+
+
+def _prefix_table(pieces: dict[str, int]) -> dict[str, int]:
+    """Every prefix of every piece -> the piece id when the prefix is a piece, else -1."""
+    table: dict[str, int] = {}
+    for piece in pieces:
+        for end in range(1, len(piece)):
+            table.setdefault(piece[:end], -1)
+    for piece, i in pieces.items():
+        if piece:
+            table[piece] = i
+    return table
+
+
+class FastWordPiece:
+    """``encode(texts, max_length)`` equal to the tokenizer's ``input_ids`` (specials, truncation)."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        lowercase: bool,
+        strip_accents: bool,
+        prefix: list[int],
+        suffix: list[int],
+        added: list[str],
+    ) -> None:
+        safe, removed, space, punct = _char_classes(tokenizer.backend_tokenizer.to_str())
+        self._unsafe = re.compile(f"[^{_class(safe)}]")
+        self._cleanable = re.compile(f"[{_class(removed + space)}]")
+        self._clean = {c: "" for c in removed} | {c: " " for c in space}
+        self._punct = re.compile(f"[{_class(punct)}]")
+        self._marks = re.compile(
+            "[" + _class("".join(c for c in safe if unicodedata.category(c) == "Mn")) + "]"
+        )
+        self._lowercase = lowercase
+        self._strip_accents = strip_accents
+        self._prefix = np.asarray(prefix, dtype=np.int64)
+        self._suffix = np.asarray(suffix, dtype=np.int64)
+        by_length = sorted({a.lower() for a in added}, key=len, reverse=True)
+        self._added = re.compile("|".join(map(re.escape, by_length))) if by_length else None
+        self._tokenizer = tokenizer
+        model = tokenizer.backend_tokenizer.model
+        vocab = tokenizer.backend_tokenizer.get_vocab(with_added_tokens=False)
+        mark = model.continuing_subword_prefix
+        self._first = _prefix_table(vocab)
+        self._cont = _prefix_table(
+            {k[len(mark) :]: v for k, v in vocab.items() if k.startswith(mark)}
+        )
+        self._unk = vocab[model.unk_token]
+        self._max_chars = model.max_input_chars_per_word
+        #: Texts this object sent to the tokenizer instead (outside the safe set, added tokens).
+        self.fallback_texts = 0
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer: Any) -> FastWordPiece | None:
+        """The fast path for a transformers fast tokenizer of the BERT shape, else None."""
+        from tokenizers import normalizers, pre_tokenizers
+        from tokenizers.models import WordPiece
+
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None or getattr(tokenizer, "truncation_side", "right") != "right":
+            return None
+        norm = backend.normalizer
+        model = backend.model
+        if not (
+            isinstance(norm, normalizers.BertNormalizer)
+            and norm.clean_text
+            and isinstance(backend.pre_tokenizer, pre_tokenizers.BertPreTokenizer)
+            and isinstance(model, WordPiece)
+            and model.unk_token in backend.get_vocab(with_added_tokens=False)
+        ):
+            return None
+        strip = norm.strip_accents if norm.strip_accents is not None else norm.lowercase
+        # The template's special tokens: what encoding one word adds before and after it.
+        word = backend.encode("a", add_special_tokens=False).ids
+        full = backend.encode("a").ids
+        at = next((i for i in range(len(full)) if full[i : i + len(word)] == word), None)
+        if at is None or len(full) - len(word) != backend.num_special_tokens_to_add(False):
+            return None
+        added = [t.content for t in backend.get_added_tokens_decoder().values() if t.content]
+        fast = cls(tokenizer, norm.lowercase, bool(strip), full[:at], full[at + len(word) :], added)
+        if not fast.check():
+            log.warning(
+                "fast WordPiece path disagrees with %s on the probe texts: not used",
+                type(tokenizer).__name__,
+            )
+            return None
+        return fast
+
+    def check(self, texts: Sequence[str] = _PROBE, max_length: int = 64) -> bool:
+        """Whether ``encode`` equals the tokenizer's input_ids on ``texts``."""
+        got, _ = self.encode(texts, max_length)
+        return [list(map(int, g)) for g in got] == [list(r) for r in self._slow(texts, max_length)]
+
+    def _slow(self, texts: Sequence[str], max_length: int) -> list[list[int]]:
+        return self._tokenizer(
+            list(texts),
+            add_special_tokens=True,
+            truncation=True,
+            max_length=max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+
+    def _pieces(self, word: str) -> list[int]:
+        """WordPiece: greedy longest match, ``[UNK]`` for the word if a position matches nothing.
+
+        ``_first`` / ``_cont`` map every prefix of a vocabulary piece to the piece's id, or to -1
+        when the prefix itself is no piece, so the scan at a position stops as soon as no piece
+        can start with the characters read (the longest piece seen so far is the match).
+        """
+        n = len(word)
+        if n > self._max_chars:
+            return [self._unk]
+        out, start, table = [], 0, self._first
+        while start < n:
+            best, best_end, end = -1, start, start + 1
+            while end <= n:
+                found = table.get(word[start:end])
+                if found is None:
+                    break
+                if found >= 0:
+                    best, best_end = found, end
+                end += 1
+            if best < 0:
+                return [self._unk]
+            out.append(best)
+            start, table = best_end, self._cont
+        return out
+
+    def encode(self, texts: Sequence[str], max_length: int) -> tuple[list[Any], np.ndarray]:
+        """Token ids per text (with the special tokens, cut to ``max_length``) and their lengths.
+
+        The texts are joined with NUL (which cleaning removes, so no text keeps one) and normalised,
+        checked and split as one string; texts that cannot take the fast path are tokenised by the
+        tokenizer itself. Rows are int64 arrays (lists for the tokenizer's rows).
+        """
+        room = max_length - len(self._prefix) - len(self._suffix)
+        if room < 0:
+            raise ValueError(f"max_length {max_length} leaves no room for the special tokens")
+        texts = list(texts)
+        n = len(texts)
+        if n == 0:
+            return [], np.zeros(0, dtype=np.int64)
+        joined = "\x00".join(texts)
+        slow: set[int] = set()
+        if joined.count("\x00") != n - 1:
+            slow = {i for i, t in enumerate(texts) if "\x00" in t}
+            joined = "\x00".join("" if i in slow else t for i, t in enumerate(texts))
+        slow |= _rows_matching(self._unsafe, joined)
+        if self._added is not None:
+            slow |= _rows_matching(self._added, joined.lower())
+        if self._cleanable.search(joined):
+            joined = self._cleanable.sub(lambda m: self._clean[m.group()], joined)
+        if self._strip_accents:
+            joined = self._marks.sub("", unicodedata.normalize("NFD", joined))
+        if self._lowercase:
+            joined = joined.lower()
+        if self._added is not None:
+            slow |= _rows_matching(self._added, joined.lower())
+        rows = self._punct.sub(r" \g<0> ", joined).split("\x00")
+        words = [row.split() for row in rows]
+        for i in slow:
+            words[i] = []
+
+        # Pieces of each distinct word, then every text's ids by gathers over flat arrays.
+        index: dict[str, int] = {}
+        n_words = np.fromiter(map(len, words), dtype=np.int64, count=n)
+        word_idx = np.fromiter(
+            (index.setdefault(w, len(index)) for row in words for w in row),
+            dtype=np.int64,
+            count=int(n_words.sum()),
+        )
+        pieces = [self._pieces(w) for w in index]
+        piece_len = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        flat = np.fromiter(
+            (p for ps in pieces for p in ps), dtype=np.int64, count=int(piece_len.sum())
+        )
+        occ_len = piece_len[word_idx]
+        occ_src = (np.cumsum(piece_len) - piece_len)[word_idx]
+        body = flat[
+            np.repeat(occ_src - (np.cumsum(occ_len) - occ_len), occ_len)
+            + np.arange(int(occ_len.sum()))
+        ]
+        body_len = np.zeros(n, dtype=np.int64)
+        np.add.at(body_len, np.repeat(np.arange(n), n_words), occ_len)
+        pos = np.arange(len(body)) - np.repeat(np.cumsum(body_len) - body_len, body_len)
+        body = body[pos < room]
+        kept = np.minimum(body_len, room)
+        p, s = len(self._prefix), len(self._suffix)
+        lengths = kept + p + s
+        out = np.empty(int(lengths.sum()), dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        out[(starts[:, None] + np.arange(p)).ravel()] = np.tile(self._prefix, n)
+        out[(starts + p + kept)[:, None] + np.arange(s)] = self._suffix
+        out[np.repeat(starts + p - (np.cumsum(kept) - kept), kept) + np.arange(len(body))] = body
+        ids: list[Any] = np.split(out, np.cumsum(lengths)[:-1])
+        if slow:
+            order = sorted(slow)
+            self.fallback_texts += len(order)
+            for i, row in zip(
+                order, self._slow([texts[i] for i in order], max_length), strict=True
+            ):
+                ids[i] = list(row)
+                lengths[i] = len(row)
+        return ids, lengths
