@@ -24,9 +24,12 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,20 @@ def _class(chars: str) -> str:
     return "".join(parts)
 
 
+def _re2_class(chars: str) -> str:
+    """An RE2 character-class body for ``chars`` (code-point escapes, consecutive ones as ranges)."""
+    codes = sorted({ord(c) for c in chars})
+    parts, i = [], 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        lo, hi = f"\\x{{{codes[i]:X}}}", f"\\x{{{codes[j]:X}}}"
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return "".join(parts)
+
+
 def _rows_matching(pattern: re.Pattern[str], joined: str, sep: str = "\x00") -> set[int]:
     """Rows of ``sep``-joined ``joined`` in which ``pattern`` matches (match start decides)."""
     hits = [m.start() for m in pattern.finditer(joined)]
@@ -147,7 +164,7 @@ class FastWordPiece:
         self._unsafe = re.compile(f"[^{_class(safe)}]")
         self._cleanable = re.compile(f"[{_class(removed + space)}]")
         self._clean = {c: "" for c in removed} | {c: " " for c in space}
-        self._punct = re.compile(f"[{_class(punct)}]")
+        self._punct_re2 = f"[{_re2_class(punct + chr(0))}]"  # punctuation and the row separator
         self._marks = re.compile(
             "[" + _class("".join(c for c in safe if unicodedata.category(c) == "Mn")) + "]"
         )
@@ -221,30 +238,37 @@ class FastWordPiece:
             return_token_type_ids=False,
         )["input_ids"]
 
-    def _pieces(self, word: str) -> list[int]:
-        """WordPiece: greedy longest match, ``[UNK]`` for the word if a position matches nothing.
+    def _pieces(self, words: Sequence[str]) -> list[list[int]]:
+        """WordPiece of each word: greedy longest match, ``[UNK]`` if a position matches nothing.
 
         ``_first`` / ``_cont`` map every prefix of a vocabulary piece to the piece's id, or to -1
-        when the prefix itself is no piece, so the scan at a position stops as soon as no piece
-        can start with the characters read (the longest piece seen so far is the match).
+        when the prefix itself is no piece, so the scan at a position stops as soon as no piece can
+        start with the characters read (the longest piece seen so far is the match). (Sharing the
+        pieces of common word endings between words was tried: slower.)
         """
-        n = len(word)
-        if n > self._max_chars:
-            return [self._unk]
-        out, start, table = [], 0, self._first
-        while start < n:
-            best, best_end, end = -1, start, start + 1
-            while end <= n:
-                found = table.get(word[start:end])
-                if found is None:
+        first, cont, unk, max_chars = self._first, self._cont, self._unk, self._max_chars
+        out: list[list[int]] = []
+        for word in words:
+            n = len(word)
+            if n > max_chars:
+                out.append([unk])
+                continue
+            pieces, start, table = [], 0, first
+            while start < n:
+                best, best_end, end = -1, start, start + 1
+                while end <= n:
+                    found = table.get(word[start:end])
+                    if found is None:
+                        break
+                    if found >= 0:
+                        best, best_end = found, end
+                    end += 1
+                if best < 0:
+                    pieces = [unk]
                     break
-                if found >= 0:
-                    best, best_end = found, end
-                end += 1
-            if best < 0:
-                return [self._unk]
-            out.append(best)
-            start, table = best_end, self._cont
+                pieces.append(best)
+                start, table = best_end, cont
+            out.append(pieces)
         return out
 
     def encode(self, texts: Sequence[str], max_length: int) -> tuple[list[Any], np.ndarray]:
@@ -277,32 +301,30 @@ class FastWordPiece:
             joined = joined.lower()
         if self._added is not None:
             slow |= _rows_matching(self._added, joined.lower())
-        rows = self._punct.sub(r" \g<0> ", joined).split("\x00")
-        words = [row.split() for row in rows]
-        for i in slow:
-            words[i] = []
+        # Punctuation becomes its own word, and so does each NUL row separator (RE2 over the whole
+        # batch at once); then one split, and Arrow's dictionary gives each distinct word a code.
+        spaced = pc.replace_substring_regex(pa.array([joined]), self._punct_re2, " \\0 ")
+        words = pa.array(spaced[0].as_py().split(), pa.string()).dictionary_encode()
+        codes = words.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        distinct = words.dictionary.to_pylist()
+        is_sep = codes == (distinct.index("\x00") if "\x00" in distinct else -1)
+        row_of = np.cumsum(is_sep)[~is_sep]
+        word_idx = codes[~is_sep]
+        if slow:
+            keep = ~np.isin(row_of, np.fromiter(slow, dtype=np.int64, count=len(slow)))
+            row_of, word_idx = row_of[keep], word_idx[keep]
 
         # Pieces of each distinct word, then every text's ids by gathers over flat arrays.
-        index: dict[str, int] = {}
-        n_words = np.fromiter(map(len, words), dtype=np.int64, count=n)
-        word_idx = np.fromiter(
-            (index.setdefault(w, len(index)) for row in words for w in row),
-            dtype=np.int64,
-            count=int(n_words.sum()),
-        )
-        pieces = [self._pieces(w) for w in index]
+        pieces = self._pieces(distinct)
         piece_len = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-        flat = np.fromiter(
-            (p for ps in pieces for p in ps), dtype=np.int64, count=int(piece_len.sum())
-        )
+        flat = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(piece_len.sum()))
         occ_len = piece_len[word_idx]
         occ_src = (np.cumsum(piece_len) - piece_len)[word_idx]
         body = flat[
             np.repeat(occ_src - (np.cumsum(occ_len) - occ_len), occ_len)
             + np.arange(int(occ_len.sum()))
         ]
-        body_len = np.zeros(n, dtype=np.int64)
-        np.add.at(body_len, np.repeat(np.arange(n), n_words), occ_len)
+        body_len = np.bincount(row_of, weights=occ_len, minlength=n).astype(np.int64)
         pos = np.arange(len(body)) - np.repeat(np.cumsum(body_len) - body_len, body_len)
         body = body[pos < room]
         kept = np.minimum(body_len, room)
