@@ -5,6 +5,12 @@ an ``hf-hub:org/repo`` name (Marqo e-commerce, SigLIP, ...), or by an architectu
 checkpoint file. Custom configs (the demo model) are found as ``configs/<arch>.json`` or
 ``<arch>.json`` next to the checkpoint. Loading never falls back to random weights: an architecture
 without weights raises ``ModelLoadError``.
+
+With a local checkpoint and an architecture whose open_clip config is known (built in, or a JSON
+next to the checkpoint), the weights load lazily, at the first ``encode`` (or ``load()``): the
+model key's dimension and image size come from the config (``embed_dim``, ``vision_cfg.image_size``)
+and are checked against the loaded model, so an all-cached nightly rerun loads nothing. Pretrained
+tags and ``hf-hub:`` names load in ``__init__`` as before.
 """
 
 from __future__ import annotations
@@ -34,10 +40,8 @@ def _register_local_configs(checkpoint: str | None) -> None:
             register_clip_config_dir(candidate)
 
 
-def load_open_clip(
-    arch: str, pretrained: str | None, checkpoint: str | None, device: str
-) -> tuple[Any, Any]:
-    """(model in eval mode, image preprocess) or ModelLoadError with the fix."""
+def check_open_clip_args(arch: str, pretrained: str | None, checkpoint: str | None) -> None:
+    """ModelLoadError with the fix for a missing checkpoint, unknown architecture or no weights."""
     import open_clip
 
     name = arch if pretrained is None else f"{arch}:{pretrained}"
@@ -57,6 +61,33 @@ def load_open_clip(
             f"{load_help(name, 'image')} (No weights given: pass a pretrained tag, an hf-hub: name "
             "or a checkpoint. Random weights are never used.)"
         )
+
+
+def config_shape(arch: str, checkpoint: str | None) -> tuple[int, int] | None:
+    """(embed_dim, image_size) from the open_clip config of ``arch``, or None if not plain there."""
+    import open_clip
+
+    if arch.startswith("hf-hub:"):
+        return None
+    _register_local_configs(checkpoint)
+    config = open_clip.get_model_config(arch) or {}
+    dim = config.get("embed_dim")
+    size = (config.get("vision_cfg") or {}).get("image_size")
+    if isinstance(size, list | tuple) and size:
+        size = size[0]
+    if not isinstance(dim, int) or not isinstance(size, int):
+        return None
+    return dim, size
+
+
+def load_open_clip(
+    arch: str, pretrained: str | None, checkpoint: str | None, device: str
+) -> tuple[Any, Any]:
+    """(model in eval mode, image preprocess) or ModelLoadError with the fix."""
+    import open_clip
+
+    name = arch if pretrained is None else f"{arch}:{pretrained}"
+    check_open_clip_args(arch, pretrained, checkpoint)
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
             arch, pretrained=checkpoint or pretrained, device=device
@@ -83,6 +114,7 @@ class _OpenClipBase(Encoder):
         batch_size: int = 64,
         output_dtype: str = "float16",
         preprocessing_version: str = "1",
+        lazy: bool = True,
     ) -> None:
         from encoders.demo_models import DEMO_LABEL, is_demo_model
         from encoders.device import resolve_device, resolve_precision
@@ -95,10 +127,16 @@ class _OpenClipBase(Encoder):
         self.batch_size = int(batch_size)
         self.output_dtype = output_dtype
         self.oom_retries = 0
-        self.model, self.preprocess = load_open_clip(arch, pretrained, checkpoint, str(self.device))
-        self.dim = self._probe_dim()
-        size = getattr(self.model.visual, "image_size", 224)
-        self.image_size = int(size[0] if isinstance(size, tuple | list) else size)
+        #: How many times this encoder loaded the weights (0 until the first encode when lazy).
+        self.loads = 0
+        self._model: Any = None
+        self._preprocess: Any = None
+        check_open_clip_args(arch, pretrained, checkpoint)
+        shape = config_shape(arch, checkpoint) if lazy and checkpoint is not None else None
+        if shape is None:
+            self._load()
+        else:
+            self.dim, self.image_size = shape
         self.is_demo = checkpoint is not None and is_demo_model(checkpoint)
         if self.is_demo:
             log.warning("open_clip model %s: %s", checkpoint, DEMO_LABEL)
@@ -116,15 +154,58 @@ class _OpenClipBase(Encoder):
         label = f"{arch}-{pretrained}" if pretrained else arch
         self.model_key = make_model_key(f"{label}-{self.tower}", spec)
 
+    @property
+    def model(self) -> Any:
+        """The open_clip model in eval mode (loads it on first use)."""
+        if self._model is None:
+            self.load()
+        return self._model
+
+    @property
+    def preprocess(self) -> Any:
+        """The model's image preprocessing (loads the model on first use)."""
+        if self._model is None:
+            self.load()
+        return self._preprocess
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the weights are in memory (an all-cached run never loads them)."""
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the weights now; ModelLoadError if the model disagrees with its config's shape."""
+        if self._model is not None:
+            return
+        predicted = (self.dim, self.image_size)
+        self._load()
+        if (self.dim, self.image_size) != predicted:
+            self._model = None
+            raise ModelLoadError(
+                f"The open_clip config of {self.arch!r} gave embed_dim={predicted[0]}, "
+                f"image_size={predicted[1]}, but the loaded model has dim={self.dim}, "
+                f"image_size={self.image_size}. Pass lazy=False to key the cache by the loaded "
+                "model."
+            )
+
+    def _load(self) -> None:
+        self._model, self._preprocess = load_open_clip(
+            self.arch, self.pretrained, self.checkpoint, str(self.device)
+        )
+        self.loads += 1
+        self.dim = self._probe_dim()
+        size = getattr(self._model.visual, "image_size", 224)
+        self.image_size = int(size[0] if isinstance(size, tuple | list) else size)
+
     def _probe_dim(self) -> int:
         import torch
 
         with torch.inference_mode():
             x = torch.zeros(1, 3, *self._input_hw(), device=self.device)
-            return int(self.model.encode_image(x).shape[1])
+            return int(self._model.encode_image(x).shape[1])
 
     def _input_hw(self) -> tuple[int, int]:
-        size = getattr(self.model.visual, "image_size", 224)
+        size = getattr(self._model.visual, "image_size", 224)
         return (size, size) if isinstance(size, int) else tuple(size)  # type: ignore[return-value]
 
 

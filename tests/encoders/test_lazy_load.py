@@ -170,3 +170,51 @@ def test_cpu_workers_give_the_same_vectors_and_restore_threads(text_model_dir):
     two = SentenceTransformerEncoder(text_model_dir, device="cpu", token_budget=256, cpu_workers=2)
     np.testing.assert_allclose(two.encode(texts), one.encode(texts), atol=1e-6)
     assert torch.get_num_threads() == threads
+
+
+def test_open_clip_key_from_config_and_all_cached_rerun_loads_nothing(tmp_path, clip_model):
+    from PIL import Image
+
+    from encoders.clip import OpenClipImageEncoder, OpenClipTextEncoder
+    from encoders.engine import embed_images
+
+    arch, checkpoint = clip_model
+    eager = OpenClipImageEncoder(arch, checkpoint=checkpoint, device="cpu", lazy=False)
+    lazy = OpenClipImageEncoder(arch, checkpoint=checkpoint, device="cpu")
+    assert lazy.loads == 0 and not lazy.is_loaded and eager.loads == 1
+    assert (lazy.model_key, lazy.dim, lazy.image_size) == (
+        eager.model_key,
+        eager.dim,
+        eager.image_size,
+    )
+    paths = []
+    for i in range(3):
+        paths.append(str(tmp_path / f"{i}.jpg"))
+        Image.new("RGB", (40, 30), (i * 80, 20, 200)).save(paths[-1])
+    store = str(tmp_path / "store")
+    first = embed_images(paths, lazy, store, workers=0, progress=False)
+    assert first.stats.encoded == 3 and lazy.loads == 1
+    rerun = OpenClipImageEncoder(arch, checkpoint=checkpoint, device="cpu")
+    again = embed_images(paths, rerun, store, workers=0, progress=False)
+    assert again.stats.encoded == 0 and rerun.loads == 0
+    text = OpenClipTextEncoder(arch, checkpoint=checkpoint, device="cpu")
+    assert text.loads == 0
+    np.testing.assert_allclose(
+        text.encode(["красный диван"]),
+        OpenClipTextEncoder(arch, checkpoint=checkpoint, device="cpu", lazy=False).encode(
+            ["красный диван"]
+        ),
+        atol=1e-6,
+    )
+
+
+def test_open_clip_config_disagreeing_with_the_model_raises(clip_model, monkeypatch):
+    import encoders.clip as clip
+
+    arch, checkpoint = clip_model
+    monkeypatch.setattr(clip, "config_shape", lambda arch, checkpoint: (999, 32))
+    enc = clip.OpenClipImageEncoder(arch, checkpoint=checkpoint, device="cpu")
+    with pytest.raises(ModelLoadError, match="embed_dim=999"):
+        enc.load()
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        clip.OpenClipImageEncoder(arch, checkpoint=checkpoint + ".missing", device="cpu")
