@@ -11,7 +11,9 @@ generation directory beside it (``.snapshot=2024-01-01.g<time>-<id>``):
   over the old file (``storage.write_parquet_atomic``), so a reader opens the old file or the new one.
 * ``replace_partition`` writes all new parts into a fresh generation directory, then atomically
   repoints the partition symlink (a new symlink renamed over the old one). The number of parts may
-  shrink: a reader lists either the old generation or the new one, never a mix. Old generations
+  shrink: a reader that resolves the link once (``read``) lists either the old generation or the
+  new one, never a mix; the catalog views glob through the link, so ``sql`` checks the links did
+  not move during the query and re-runs it if they did. Old generations
   are kept for ``gc_grace_seconds`` (so a query that already listed their files can still open
   them) and removed by later replaces and by ``vacuum``.
 * A crash leaves at most a hidden ``.tmp`` file or an unreferenced hidden generation directory:
@@ -442,24 +444,52 @@ class FeatureStore:
     # -- SQL -----------------------------------------------------------------------------------
 
     def sql(self, query: str) -> pl.DataFrame:
-        """Run a read-only query against the catalog views; anything that modifies is refused."""
+        """Run a read-only query against the catalog views; anything that modifies is refused.
+
+        On a local disk the views glob through the partition symlinks, so a query that overlaps a
+        ``replace_partition`` could list one generation's files and open another's (a missing
+        file, or a silent mix of both). The symlink targets are read before and after the query;
+        if any partition switched meanwhile, or a file vanished, the query runs again (backoff
+        0.05 .. 0.8 s, ~1.5 s in all), and after the last attempt it fails rather than return a
+        result that may mix generations.
+        """
         statements = check_read_only(query)
-        attempts = 3
+        attempts = 6
         for attempt in range(attempts):
+            links = self._partition_links()
             with self.catalog.reader() as con:
                 try:
                     for statement in statements[:-1]:
                         con.execute(statement)
-                    relation = con.sql(statements[-1])
-                    return pl.from_arrow(relation.to_arrow_table())
+                    result = pl.from_arrow(con.sql(statements[-1]).to_arrow_table())
                 except duckdb.Error as exc:
-                    # The views glob through partition symlinks: a query that listed a partition
-                    # just before replace_partition switched it can miss a file. Re-run it.
                     if attempt + 1 < attempts and _TRANSIENT.search(str(exc)):
-                        time.sleep(0.05 * (attempt + 1))
+                        time.sleep(0.05 * 2**attempt)
                         continue
                     raise _explain_error(exc, self.root) from exc
-        raise AssertionError("unreachable")
+            if self._partition_links() == links:
+                return result
+            time.sleep(0.05 * 2**attempt)
+        raise StoreDataError(
+            f"reading {self.root}: partitions were replaced during each of {attempts} attempts "
+            "of the query; run it again when the writes are done"
+        )
+
+    def _partition_links(self) -> dict[str, str] | None:
+        """Partition symlink -> generation it points to, for every partition of a local store
+        (None on an object store, whose views name their files explicitly)."""
+        if not self.is_local:
+            return None
+        links = {}
+        # symlinked dirs are listed, not entered; below the table level only key=value dirs
+        for directory, subdirs, _ in os.walk(self.root):
+            top = directory == self.root
+            subdirs[:] = [d for d in subdirs if not d.startswith(".") and (top or "=" in d)]
+            for d in subdirs:
+                path = os.path.join(directory, d)
+                if os.path.islink(path):
+                    links[path] = os.readlink(path)
+        return links
 
     # -- reads ---------------------------------------------------------------------------------
 

@@ -163,6 +163,35 @@ def test_sigkill_during_big_write_leaves_old_partition(tmp_path):
     assert store.sql("select count(*) as n from pair_features")["n"][0] == rows
 
 
+def test_sql_reruns_a_query_that_overlapped_a_partition_switch(tmp_path, monkeypatch):
+    store = FeatureStore(str(tmp_path / "s"))
+    partition = {"feature_set": "core", "version": "v1", "snapshot": "2024-01-01"}
+    store.replace_partition("pair_features", [pairs_frame([1.0] * 3)], partition, PAIR_SCHEMA)
+    store.refresh_catalog()
+    links = store._partition_links()
+    assert list(links) == [store.partition_path("pair_features", partition)]
+    assert links[next(iter(links))].startswith(".snapshot=2024-01-01.g")
+    # the generation changes between the first query's two looks, then stays
+    looks = iter([{"p": "g1"}, {"p": "g2"}] + [{"p": "g2"}] * 10)
+    calls = []
+    monkeypatch.setattr(store, "_partition_links", lambda: calls.append(1) or next(looks))
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    assert store.sql("select count(*) as n from pair_features")["n"][0] == 3
+    assert len(calls) == 4  # two attempts, each with a look before and after
+
+
+def test_sql_fails_rather_than_return_a_possible_mix(tmp_path, monkeypatch):
+    store = FeatureStore(str(tmp_path / "s"))
+    partition = {"feature_set": "core", "version": "v1", "snapshot": "2024-01-01"}
+    store.replace_partition("pair_features", [pairs_frame([1.0] * 3)], partition, PAIR_SCHEMA)
+    store.refresh_catalog()
+    counter = iter(range(1000))
+    monkeypatch.setattr(store, "_partition_links", lambda: {"p": next(counter)})
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    with pytest.raises(StoreDataError, match="replaced during each of 6 attempts"):
+        store.sql("select count(*) from pair_features")
+
+
 def test_replace_partition_shrinks_and_readers_never_see_a_mix(tmp_path):
     store = FeatureStore(str(tmp_path / "s"), gc_grace_seconds=3600)
     partition = {"feature_set": "core", "version": "v1", "snapshot": "2024-01-01"}
