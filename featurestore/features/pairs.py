@@ -106,6 +106,18 @@ def _text_field(row: Row) -> str | None:
     return prefix if prefix in TEXT_FIELDS and row.group != "broken" else None
 
 
+def _distinct_doc_pairs(ix: FieldIndex, r1: np.ndarray, r2: np.ndarray) -> tuple:
+    """(pairs with a document on both sides, inverse map, distinct (doc, doc) pairs u1, u2).
+
+    Each distinct (document, document) pair is scored once: re-listed cards repeat texts.
+    """
+    d1, d2 = ix.doc_of_item[r1], ix.doc_of_item[r2]
+    ok = np.flatnonzero((d1 >= 0) & (d2 >= 0))
+    n = max(ix.n_docs, 1)
+    combo, inverse = np.unique(d1[ok] * n + d2[ok], return_inverse=True)
+    return ok, inverse, combo // n, combo % n
+
+
 def compute_chunk(ctx: _Context, rows: list[Row], r1: np.ndarray, r2: np.ndarray) -> dict:
     """All wanted features for pairs of item rows (r1[i], r2[i]) -> {name: float64 array}."""
     m = len(r1)
@@ -120,14 +132,13 @@ def compute_chunk(ctx: _Context, rows: list[Row], r1: np.ndarray, r2: np.ndarray
             text_groups[(f, r.group)] = None
         else:
             other_groups[r.group] = None
+    doc_pairs: dict[str, tuple] = {}
     for f, group in text_groups:
         t0 = time.perf_counter()
         ix = ctx.field(f)
-        d1, d2 = ix.doc_of_item[r1], ix.doc_of_item[r2]
-        ok = np.flatnonzero((d1 >= 0) & (d2 >= 0))
-        # Each distinct (document, document) pair is scored once: re-listed cards repeat texts.
-        combo, inverse = np.unique(d1[ok] * ix.n_docs + d2[ok], return_inverse=True)
-        u1, u2 = combo // max(ix.n_docs, 1), combo % max(ix.n_docs, 1)
+        if f not in doc_pairs:  # once per field and chunk, shared by the field's groups
+            doc_pairs[f] = _distinct_doc_pairs(ix, r1, r2)
+        ok, inverse, u1, u2 = doc_pairs[f]
         fn = getattr(pairtext, group) if group != "units" else None
         if group == "units":
             from featurestore.features.units import units_features
