@@ -39,7 +39,7 @@ import polars as pl
 
 from textclean.confusables import TO_CYR, TO_LAT, is_cyrillic, is_latin
 from textclean.normalize import normalize_column, normalize_text
-from textclean.repair import HomoglyphRepairer, word_pieces
+from textclean.repair import HomoglyphRepairer, RepairConfig, word_pieces
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -352,6 +352,23 @@ class WordByWord(HomoglyphRepairer):
         return self.repair_words(text) or ""
 
 
+def repair_config(spec: str) -> RepairConfig:
+    """``RepairConfig`` with the ``key=value`` overrides of ``--config`` (numbers and booleans;
+    the type of each default decides how its value is read)."""
+    cfg = RepairConfig()
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        key, _, value = item.partition("=")
+        if not hasattr(cfg, key) or isinstance(getattr(cfg, key), dict):
+            raise SystemExit(f"--config: no numeric RepairConfig field {key!r}")
+        old = getattr(cfg, key)
+        if isinstance(old, bool):
+            new: object = value.lower() in ("1", "true", "yes")
+        else:
+            new = type(old)(float(value))
+        setattr(cfg, key, new)
+    return cfg
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", default="../shared/data", help="reference data folder")
@@ -387,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="print the error confusion of the repair at the highest rate, with this many examples",
     )
+    ap.add_argument(
+        "--config",
+        default="",
+        help="comma-separated RepairConfig overrides, e.g. letter_lean=0,clean_margin=2: to "
+        "measure what one constant trades (tune split)",
+    )
     args = ap.parse_args(argv)
 
     shared = Path(args.shared)
@@ -410,7 +433,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         lm_path = train_char_lm(word_counts, Path(tmp.name) / "char.arpa", order=5)
         print(f"char LM trained in {time.perf_counter() - t0:.1f}s -> {lm_path}")
-    repairer = HomoglyphRepairer.from_arpa(lm_path)
+    config = repair_config(args.config)
+    if args.config:
+        print(f"RepairConfig overrides: {args.config}")
+    repairer = HomoglyphRepairer.from_arpa(lm_path, config)
 
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
     rates = [float(r) for r in args.rates.split(",")]
@@ -484,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus.append(corrupt(sentences[i], 0.97, "all", rng)[0])
         n_words += words_per[i]
     col = pl.Series("text", corpus)
-    fresh = HomoglyphRepairer.from_arpa(lm_path)
+    fresh = HomoglyphRepairer.from_arpa(lm_path, config)
     t0 = time.perf_counter()
     fresh.repair_column(col)
     dt = time.perf_counter() - t0
@@ -500,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     dt2 = time.perf_counter() - t0
     print(f"speed, same corpus again (warm cache): {dt2:.2f}s = {n_words / dt2:,.0f} words/s")
 
-    wbw = WordByWord(fresh._score_fn)
+    wbw = WordByWord(fresh._score_fn, config)
     sub, k = [], 0
     counts = (sum(p[0].isalnum() for p in word_pieces(t)) for t in corpus)
     for t, n in zip(corpus, counts, strict=False):
@@ -518,13 +544,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     # the Python column path (polars + one Python decision per distinct chunk) on the same texts:
     # the compiled path must give the same frame, statistics included
-    old = HomoglyphRepairer.from_arpa(lm_path)
+    old = HomoglyphRepairer.from_arpa(lm_path, config)
     old.compiled = False
     sub_col = pl.Series("text", sub)
     t0 = time.perf_counter()
     old_out = old.repair_column(sub_col)
     dt4 = time.perf_counter() - t0
-    new_out = HomoglyphRepairer.from_arpa(lm_path).repair_column(sub_col)
+    new_out = HomoglyphRepairer.from_arpa(lm_path, config).repair_column(sub_col)
     print(
         f"speed, Python column path (compiled=False), {k:,} words, cold: {dt4:.2f}s = "
         f"{k / dt4:,.0f} words/s (same frame as the compiled path: {new_out.equals(old_out)})"

@@ -358,8 +358,9 @@ def analyze_chunks(
 ):
     """Pass 1 (see the module docstring). ``fcfg`` = (ctx_weight, subst_cost, cost tr39,
     italic, digit, multi); ``icfg`` = (max_readings, cap, max_lookalike_number,
-    clean_text_tr39_only, max_word, and the capacities for words, readings, arena and LM
-    spans). ``status`` 1: a capacity was too small, call again with larger ones."""
+    clean_text_tr39_only, max_word, the capacities for words, readings, arena and LM
+    spans, letter_lean). ``status`` 1: a capacity was too small, call again with larger
+    ones."""
     ctx_weight = fcfg[0]
     sub = fcfg[1]
     cls_cost = fcfg[2:6].copy()
@@ -368,6 +369,7 @@ def analyze_chunks(
     max_look = icfg[2]
     tr39_flag = icfg[3] != 0
     max_word = icfg[4]
+    letter_lean = icfg[9]
     n_chunks = ctxs.size
     fallback = np.zeros(n_chunks, np.bool_)
     ch_e0 = np.zeros(n_chunks + 1, np.int64)  # entries of chunk c: ch_e0[c] .. ch_e0[c + 1]
@@ -576,6 +578,15 @@ def analyze_chunks(
                         stressed = True
             for script in range(2):
                 if script == own or (script == 0 and (ctx == ADDRESS_CTX or stressed)):
+                    continue
+                # a clean one-letter Russian word: Latin only where the text leans Latin
+                if (
+                    script == 1
+                    and clean
+                    and n == 1
+                    and not props[w[0]] & P_SURELAT
+                    and 0 < letter_lean > -ctx
+                ):
                     continue
                 prior = _prior(script, ctx, n, ctx_weight)
                 # one reading without the programme when every character has at most one

@@ -36,7 +36,9 @@ How one word is decided (``HomoglyphRepairer.decide``):
 8. A clean one-letter Latin word reads as Cyrillic only as a Russian one-letter word or unit
    letter, as a capital only as a word that opens sentences (``ONE_LETTER_WORDS``), unless a
    '.' follows or it follows a digit and '-' (``п.``, ``1960-х``): a formula's ``n`` is not a
-   disguised ``п``, the size ``M`` not a disguised ``М``.
+   disguised ``п``, the size ``M`` not a disguised ``М``. A clean one-letter Russian word reads
+   as Latin only in a text whose context leans Latin (``RepairConfig.letter_lean``): ``а`` of
+   ``а nо`` stays, whatever the LM says of ``a`` against ``а``.
 9. A clean Latin word with a stress-marked letter (``népe``, ``café``: ``_LAT_STRESSED``) gets
    no Cyrillic reading: a Russian word disguised down to its stress mark is far rarer than a
    word of a Latin-script language.
@@ -206,6 +208,13 @@ class RepairConfig:
     # raised: 2.0 costs 0.07% accuracy at 97% (all classes) and saves no clean word on the tune
     # split; the capitals there are mostly disguised sentence openers (B = В, C = С).
     disguised_letter_margin: float = 0.5
+    # A clean one-letter Russian word (а, с, у, А, В) has no LM evidence of its own: it takes a
+    # Latin reading only where the text's context leans Latin (bucket <= -letter_lean; 0: no
+    # such rule). Session 5, tune split cut into short texts: texts with no lean read а / с / А
+    # as Latin (beyond-class corruption leaves few decisive Cyrillic letters). Not applied to
+    # Latin one-letter words, whose disguised Russian twins (b = в, u = и) are far more common
+    # than an English a disguised as а.
+    letter_lean: int = 1
     digit_margin: float = 1.0  # Cyrillic-with-digits tokens: reading must beat the split by this
     ambiguity_margin: float = 1.0
     subst_cost: float = 0.25  # every substituted character
@@ -594,6 +603,14 @@ class HomoglyphRepairer:
             if script == own or (script == "C" and (ctx == ADDRESS_CTX or stressed)):
                 continue
             name = "cyrillic" if script == "C" else "latin"
+            if (
+                script == "L"
+                and clean
+                and len(word) == 1
+                and word not in _CYR_LAT_ONLY
+                and 0 < cfg.letter_lean > -ctx
+            ):
+                continue  # a lone Russian letter reads as Latin only where the text leans so
             prior = self._prior(script, ctx, len(word))
             for text, cost in self.readings(word, script, tr39_only=tr39_only, start=start):
                 if one_letter and script == "C" and text[0] not in ONE_LETTER_WORDS:
@@ -955,7 +972,7 @@ class HomoglyphRepairer:
         while True:
             icfg1 = np.array(
                 [limit, limit * tab.width, cfg.max_lookalike_number, cfg.clean_text_tr39_only,
-                 K.MAX_WORD, *caps],
+                 K.MAX_WORD, *caps, cfg.letter_lean],
                 np.int64,
             )  # fmt: skip
             res = K.analyze_chunks(

@@ -305,6 +305,39 @@ def test_stressed_latin_words_stay_latin(char_lm):
     assert [c.how for c in cands] == ["as written"]  # no Cyrillic reading weighed
 
 
+def test_one_letter_russian_word_needs_latin_lean(toy):
+    """A clean one-letter Russian word (а, А) reads as Latin only where the text's context
+    leans Latin (``letter_lean``): in a text with no lean it stays, with the trade that an
+    English ``a`` disguised as ``а`` there stays too; where the text leans Latin it is read;
+    a non-Russian Cyrillic letter (``І``) is read as Latin whatever the lean. Both column
+    paths and the word-by-word reference agree."""
+    from textclean import RepairConfig
+
+    assert RepairConfig().letter_lean == 1
+    assert [context_bucket(t) for t in ("а nо", "А kак", "а сomраny", "the а dog")] == [
+        0,
+        0,
+        0,
+        -1,
+    ]
+    cases = {  # text: (letter_lean=1, letter_lean=0)
+        "а nо": ("а по", "a по"),
+        "А kак": ("А как", "A как"),
+        "а сomраny": ("а company", "a company"),  # the trade: English a disguised, no lean
+        "the а dog": ("the a dog", "the a dog"),  # a Latin lean: read
+        "І аm new": ("I am new", "I am new"),  # І is not a Russian letter
+        "мoлоко а сок": ("молоко а сок", "молоко а сок"),
+    }
+    col = pl.Series(list(cases))
+    for k, lean in enumerate((1, 0)):
+        want = [v[k] for v in cases.values()]
+        cfg = RepairConfig(letter_lean=lean)
+        for compiled in (True, False):
+            r = HomoglyphRepairer(toy._score_fn, cfg, compiled=compiled)
+            assert r.repair_column(col)["clean"].to_list() == want
+        assert [HomoglyphRepairer(toy._score_fn, cfg).repair_words(t) for t in cases] == want
+
+
 @pytest.mark.parametrize(
     ("text", "word", "knob"),
     [
@@ -443,6 +476,10 @@ _EDGE_TEXTS = [
     "I have the HTC Evo, H. pylori P.S. TOBAP Samsung B Samsung OP il мыло и APEC leaders",
     "OK mbI ВВС news BBC nеws Á. Ávila ÁB Ávila",
     "I have thе HTC Evо. P.Ѕ. А ты H. руlоri (APEC) lеadеrs мыло népe café pócа cópa TOBAP bl",
+    "а nо",
+    "А kак с mоим у nас",
+    "І аm а сomраny",
+    "the а dog а Skald В",
 ]
 
 
