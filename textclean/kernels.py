@@ -1495,21 +1495,25 @@ def text_pass(cps, off, valid, props, kind, share):
         dl = 0
         nw = 0
         no = 0
-        for i in range(s, e):
-            p = props[cps[i]]
-            if p & P_DECC:
-                dc += 1
-            elif p & P_DECL:
-                dl += 1
         i = s
         while i < e:  # word runs (WORD_PATTERN) and those of other scripts
             if props[cps[i]] & P_W:
                 j = i
                 oth = False
+                wc = 0  # decisive letters of this word; its Latin ones count only when it
+                wl = 0  # holds no Cyrillic one (textclean.repair.context_bucket)
                 while j < e and props[cps[j]] & P_W:
-                    if props[cps[j]] & P_OTHERW:
+                    p = props[cps[j]]
+                    if p & P_OTHERW:
                         oth = True
+                    if p & P_DECC:
+                        wc += 1
+                    elif p & P_DECL:
+                        wl += 1
                     j += 1
+                dc += wc
+                if wc == 0:
+                    dl += wl
                 nw += 1
                 no += oth
                 i = j

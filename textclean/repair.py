@@ -14,7 +14,8 @@ How one word is decided (``HomoglyphRepairer.decide``):
    ``o``) is read as ``молоко``, never split.
 4. Each reading is scored by the char LM (log10 of the lower-cased word with sentence bounds) plus
    a context prior: the text's balance of *decisive* letters (letters with no look-alike in the
-   other alphabet), so ``TOBAP`` beside Russian words leans Cyrillic and ``сор`` beside English
+   other alphabet; the Latin ones of a word holding a decisive Cyrillic letter are disguise and
+   do not count), so ``TOBAP`` beside Russian words leans Cyrillic and ``сор`` beside English
    words leans Latin. The text also says whether it *shows disguise* (at least
    ``disguise_share`` of its words mix scripts or hide look-alike digits inside Cyrillic letters):
    there clean-looking words need a smaller margin to change, and short numbers made of look-alike
@@ -234,21 +235,29 @@ class RepairConfig:
     max_readings: int = 16
 
 
+#: A word holding a decisive Cyrillic letter: its Latin letters are disguise (``бbIлuhе``: the
+#: ``I`` of ``bI`` = ``ы``), not evidence of Latin text, so the context counts none of them.
+_CYR_WORD = rf"[\p{{L}}\p{{N}}]*{_DEC_CYR}[\p{{L}}\p{{N}}]*"
+
+
 def context_bucket_expr(text: pl.Expr) -> pl.Expr:
-    """Context of each text as an integer -2..2 (Latin .. Cyrillic) from its decisive letters."""
+    """Context of each text as an integer -2..2 (Latin .. Cyrillic) from its decisive letters:
+    every decisive Cyrillic letter, and the decisive Latin letters of words that hold no
+    decisive Cyrillic letter."""
     c = text.str.count_matches(_DEC_CYR).cast(pl.Float64)
-    lat = text.str.count_matches(_DEC_LAT).cast(pl.Float64)
+    lat = text.str.replace_all(_CYR_WORD, "").str.count_matches(_DEC_LAT).cast(pl.Float64)
     return ((c - lat) / (c + lat + 2.0) * 2.0 + 0.5).floor().fill_null(0).cast(pl.Int8)
 
 
 _re_dec_cyr = re.compile(_DEC_CYR)
 _re_dec_lat = re.compile(_DEC_LAT)
+_re_cyr_word = re.compile(rf"[^\W_]*{_DEC_CYR}[^\W_]*")
 
 
 def context_bucket(text: str) -> int:
     """Python form of :func:`context_bucket_expr` for one text."""
     c = len(_re_dec_cyr.findall(text))
-    lat = len(_re_dec_lat.findall(text))
+    lat = len(_re_dec_lat.findall(_re_cyr_word.sub("", text)))
     return int(math.floor((c - lat) / (c + lat + 2.0) * 2.0 + 0.5))
 
 

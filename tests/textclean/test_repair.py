@@ -53,6 +53,25 @@ def test_context_bucket():
     assert context_bucket("ТОВАР") == 0  # no decisive letters at all
 
 
+def test_context_bucket_counts_no_latin_letter_of_a_cyrillic_word():
+    """Latin letters inside a word that holds a Russian-only letter are disguise (``bI`` = ы),
+    not Latin evidence: ``(А b бbIлuhе:`` has б, л against nothing (was б, л against I: no
+    lean). The polars form and the compiled text pass agree."""
+    from textclean.repair import context_bucket_expr
+
+    texts = {
+        "(А b бbIлuhе:": 1,  # б л against nothing: 2 / 4 * 2 + 0.5 = 1.5 (with the I: 0.9)
+        "бbIл quick": 0,  # б л against q i (c, k have Cyrillic readings): 0.5
+        "средствоUniversal": 1,  # д т в against nothing (with U i v s l: 0.1)
+        "the а dog": -1,
+        "quick fox": -1,
+        "лl l l l": -1,  # the lone l words still count: (1 - 3) / 6 * 2 + 0.5
+    }
+    assert [context_bucket(t) for t in texts] == list(texts.values())
+    got = pl.select(context_bucket_expr(pl.Series(list(texts)))).to_series().to_list()
+    assert got == list(texts.values())
+
+
 def test_stats_values(toy):
     text, st = toy.repair_text("мoлоко и TOBAP, cop 🙂 中文")
     assert text == "молоко и ТОВАР, cop 🙂 中文"
@@ -480,6 +499,8 @@ _EDGE_TEXTS = [
     "А kак с mоим у nас",
     "І аm а сomраny",
     "the а dog а Skald В",
+    "(А b бbIлuhе: средствоUniversal лl l l l",
+    "А b бbIл quick, Ьi mы",
 ]
 
 
