@@ -111,6 +111,23 @@ def split_sentences(sentences: list[str], part: str) -> list[str]:
     return [s for s in sentences if zlib.crc32(s.encode("utf-8")) % 2 == want]
 
 
+def short_texts(sentences: list[str], lo: int = 2, hi: int = 7) -> list[str]:
+    """``--short-texts``: each sentence cut into texts of ``lo``..``hi`` space-separated tokens
+    (a fixed random stream, so the same cut every run). Short texts, like product titles, have
+    few decisive letters and so a weak script context: the view that showed the clean-word
+    errors of session 5 on the tune split (a lone ``а`` read as Latin)."""
+    rng = random.Random(1000)
+    out = []
+    for s in sentences:
+        toks = s.split(" ")
+        i = 0
+        while i < len(toks):
+            k = rng.randint(lo, hi)
+            out.append(" ".join(toks[i : i + k]))
+            i += k
+    return [t for t in out if any(c.isalnum() for c in t)]
+
+
 def substitution_classes(orig: str, bad: str) -> str:
     """Which substitution classes turned ``orig`` into ``bad`` (for the error report)."""
     found: set[str] = set()
@@ -405,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
         help="print the error confusion of the repair at the highest rate, with this many examples",
     )
     ap.add_argument(
+        "--short-texts",
+        action="store_true",
+        help="cut the split's sentences into texts of 2-7 tokens (weak script context, as in "
+        "titles)",
+    )
+    ap.add_argument(
         "--config",
         default="",
         help="comma-separated RepairConfig overrides, e.g. letter_lean=0,clean_margin=2: to "
@@ -419,8 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     sentences = [s for s in (normalize_text(s) for s in sentences) if s]
     n_all = len(sentences)
     sentences = split_sentences(sentences, args.split)
+    if args.short_texts:
+        sentences = short_texts(sentences)
     print(
-        f"data: {src}: {len(sentences)} of {n_all} sentences ({args.split} split), "
+        f"data: {src}: {len(sentences)} {'short texts' if args.short_texts else 'sentences'} "
+        f"of {n_all} sentences ({args.split} split), "
         f"{len(word_counts)} word forms for the LM"
     )
 
