@@ -585,7 +585,8 @@ def analyze_chunks(
                     and clean
                     and n == 1
                     and not props[w[0]] & P_SURELAT
-                    and 0 < letter_lean > -ctx
+                    and letter_lean > 0
+                    and ctx > -letter_lean
                 ):
                     continue
                 prior = _prior(script, ctx, n, ctx_weight)

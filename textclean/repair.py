@@ -617,7 +617,8 @@ class HomoglyphRepairer:
                 and clean
                 and len(word) == 1
                 and word not in _CYR_LAT_ONLY
-                and 0 < cfg.letter_lean > -ctx
+                and cfg.letter_lean > 0
+                and ctx > -cfg.letter_lean
             ):
                 continue  # a lone Russian letter reads as Latin only where the text leans so
             prior = self._prior(script, ctx, len(word))
