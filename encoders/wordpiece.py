@@ -5,15 +5,16 @@ not the WordPiece lookup but normalising and splitting (with offset bookkeeping 
 building an ``Encoding`` object per text. For the tokenizers most Russian sentence encoders use
 (``BertNormalizer`` + ``BertPreTokenizer`` + ``WordPiece`` + a ``[CLS] $A [SEP]`` template,
 e.g. rubert-tiny2, LaBSE, BERTA) the normalising and splitting rules are short and exact, so this
-module does them with Python's C string methods and one regular expression per text, sends each
+module does them with Python's C string methods and one RE2 pass over the joined batch, sends each
 DISTINCT word once to the tokenizer's own WordPiece model, and joins the pieces per text.
 
-It is exact only where Python's Unicode tables and the Rust ones agree, so a text takes this path
-only if every character is in ``_SAFE_RANGES`` (Latin, Greek, Cyrillic, general punctuation,
-currency and letterlike symbols) with a Unicode category that has not changed since Unicode 3.2,
-no capital sigma (Python lowercases a final one to a final sigma, Rust never does) and no added
-token (``[CLS]`` ...) in its raw or normalised text. Every other text, and every tokenizer of
-another shape, goes through the tokenizer as before; ``FastWordPiece.from_tokenizer`` returns None
+It is exact only where Python's string steps and the Rust ones agree, so a text takes this path
+only if every character is safe: a character of ``_CANDIDATE_RANGES`` (Latin, Greek, Cyrillic,
+punctuation, symbols, emoji) is safe when the tokenizer's own normaliser and pre-tokenizer, asked
+one character at a time at load (``_char_classes``), give what Python's steps give; a capital sigma
+never is (Python lowercases a final one to a final sigma, Rust never does). Texts with an unsafe
+character or an added token (``[CLS]`` ...) in their raw or normalised text, and every tokenizer of
+another shape, go through the tokenizer as before; ``FastWordPiece.from_tokenizer`` returns None
 for those, and its result is checked against the tokenizer on a probe set at load.
 """
 
