@@ -101,32 +101,28 @@ def _char_classes(backend_json: str) -> tuple[str, str, str, str]:
     return "".join(safe), removed, space, punct
 
 
-def _class(chars: str) -> str:
-    """A regex character-class body for ``chars`` (ranges of consecutive code points)."""
+def _runs(chars: str) -> list[tuple[int, int]]:
+    """The distinct code points of ``chars`` as (first, last) runs of consecutive ones."""
     codes = sorted({ord(c) for c in chars})
-    parts, i = [], 0
-    while i < len(codes):
-        j = i
-        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
-            j += 1
-        lo, hi = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
-        parts.append(lo if i == j else f"{lo}-{hi}")
-        i = j + 1
-    return "".join(parts)
+    runs: list[tuple[int, int]] = []
+    for c in codes:
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return runs
+
+
+def _class(chars: str) -> str:
+    """A Python regex character-class body for ``chars`` (consecutive code points as ranges)."""
+    esc = [(re.escape(chr(lo)), re.escape(chr(hi))) for lo, hi in _runs(chars)]
+    return "".join(lo if lo == hi else f"{lo}-{hi}" for lo, hi in esc)
 
 
 def _re2_class(chars: str) -> str:
     """An RE2 character-class body for ``chars`` (code-point escapes, consecutive ones as ranges)."""
-    codes = sorted({ord(c) for c in chars})
-    parts, i = [], 0
-    while i < len(codes):
-        j = i
-        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
-            j += 1
-        lo, hi = f"\\x{{{codes[i]:X}}}", f"\\x{{{codes[j]:X}}}"
-        parts.append(lo if i == j else f"{lo}-{hi}")
-        i = j + 1
-    return "".join(parts)
+    esc = [(f"\\x{{{lo:X}}}", f"\\x{{{hi:X}}}") for lo, hi in _runs(chars)]
+    return "".join(lo if lo == hi else f"{lo}-{hi}" for lo, hi in esc)
 
 
 def _rows_matching(pattern: re.Pattern[str], joined: str, sep: str = "\x00") -> set[int]:
