@@ -323,16 +323,17 @@ def _has_bit(bmap, bit):
 
 
 @njit(cache=True, inline="always")
-def _insert_text(
-    cps, s, e, nmax, wanted, lo, hi, tkey, cnt, used, shift, mask, new_per_order, bmap, pruned
-):
+def _insert_text(grams, table, s, e, new_per_order, bmap, pruned):
     """Put the n-grams of cps[s:e] (orders wanted or lo..hi) into the local table with counts.
 
+    ``grams`` = (cps, nmax, wanted, lo, hi), what to hash; ``table`` = ``_local_table``'s tuple.
     Adds the number of distinct n-grams of each wanted order to ``new_per_order`` and returns
     how many slots were used (listed in ``used``, to empty the table afterwards). With
     ``pruned``, n-grams of order >= 2 starting where the bigram's bit is not set in ``bmap`` are
     left out (the pair kernel: such n-grams cannot be in the other text).
     """
+    cps, nmax, wanted, lo, hi = grams
+    shift, mask, tkey, cnt, used = table
     n_used = 0
     for i in range(s, e):
         h = _FNV_OFFSET
@@ -365,6 +366,7 @@ def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_bl
     bits), each region's look-ups run together (in parallel), and each document then sums its
     (tf * idf)^2 in its own order, so the norms are bit for bit those of one look-up per n-gram.
     """
+    grams = (cps, nmax, wanted, lo, hi)
     n_docs = len(starts) - 1
     sizes = np.zeros((n_docs, nmax + 1), np.int32)
     norm2 = np.zeros(n_docs, np.float64)
@@ -393,28 +395,13 @@ def char_doc_stats(cps, starts, nmax, wanted, lo, hi, gkeys, gvals, gshift, n_bl
             x1 = min(nb, x0 + per)
             if x0 >= x1:
                 continue
-            shift, mask, tkey, cnt, used = _local_table(
-                _max_grams(starts, np.arange(d + x0, d + x1), nmax)
-            )
+            table = _local_table(_max_grams(starts, np.arange(d + x0, d + x1), nmax))
+            tkey, cnt, used = table[2], table[3], table[4]
             no_map = np.zeros(1, np.uint64)
             for x in range(x0, x1):
                 doc = d + x
                 n_used = _insert_text(
-                    cps,
-                    starts[doc],
-                    starts[doc + 1],
-                    nmax,
-                    wanted,
-                    lo,
-                    hi,
-                    tkey,
-                    cnt,
-                    used,
-                    shift,
-                    mask,
-                    sizes[doc],
-                    no_map,
-                    False,
+                    grams, table, starts[doc], starts[doc + 1], sizes[doc], no_map, False
                 )
                 o = off[x]
                 for k in range(n_used):
@@ -472,6 +459,7 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
     longer n-grams at a position once one order is missing from A. (Counts stay complete: every
     occurrence in A of a shared n-gram starts with the same, shared, bigram.)
     """
+    grams = (cps, nmax, wanted, lo, hi)
     m = len(d1)
     inter = np.zeros((m, nmax + 1), np.int32)
     dot = np.zeros(m, np.float64)
@@ -481,7 +469,8 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
         p1 = min(m, p0 + per)
         if p0 >= p1:
             continue
-        shift, mask, tkey, cnt, used = _local_table(_max_grams(starts, d1[p0:p1], nmax))
+        table = _local_table(_max_grams(starts, d1[p0:p1], nmax))
+        shift, mask, tkey, cnt, used = table
         idf2 = np.zeros(len(tkey), np.float64)
         bmap = np.zeros(1024, np.uint64)  # 65,536-bit bigram bitmap of B
         scratch = np.zeros(nmax + 1, np.int32)  # set sizes of A: not needed here
@@ -491,23 +480,7 @@ def char_pair_stats(cps, starts, d1, d2, nmax, wanted, lo, hi, gkeys, gvals, gsh
             for i in range(s, e - 1):
                 bit = _bigram_bit(cps, i)
                 bmap[bit >> np.uint32(6)] |= np.uint64(1) << np.uint64(bit & np.uint32(63))
-            n_used = _insert_text(
-                cps,
-                starts[a],
-                starts[a + 1],
-                nmax,
-                wanted,
-                lo,
-                hi,
-                tkey,
-                cnt,
-                used,
-                shift,
-                mask,
-                scratch,
-                bmap,
-                True,
-            )
+            n_used = _insert_text(grams, table, starts[a], starts[a + 1], scratch, bmap, True)
             for k in range(n_used):
                 idf2[used[k]] = -1.0  # idf not looked up yet
             acc = 0.0
