@@ -153,6 +153,15 @@ def run_set(items, pairs, vectors, feature_set, chunk_rows, workers) -> tuple[fl
     return secs, n, dict(stream.timings)
 
 
+def pair_rows(items: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` with the items-table row of each side (columns r1, r2)."""
+    ids = pl.DataFrame({"item_id": items["item_id"]}).with_row_index("r")
+    p = pairs.join(ids.rename({"item_id": "item_id_1", "r": "r1"}), on="item_id_1").join(
+        ids.rename({"item_id": "item_id_2", "r": "r2"}), on="item_id_2"
+    )
+    return p
+
+
 def bench_bm25(items, pairs, sample: int) -> None:
     from rank_bm25 import BM25Okapi
 
@@ -162,10 +171,7 @@ def bench_bm25(items, pairs, sample: int) -> None:
     from featurestore.features.text import FieldIndex
     from featurestore.features.tokens import tokenize_series
 
-    ids = pl.DataFrame({"item_id": items["item_id"]}).with_row_index("r")
-    p = pairs.join(ids.rename({"item_id": "item_id_1", "r": "r1"}), on="item_id_1").join(
-        ids.rename({"item_id": "item_id_2", "r": "r2"}), on="item_id_2"
-    )
+    p = pair_rows(items, pairs)
     r1, r2 = p["r1"].to_numpy().astype(np.int64), p["r2"].to_numpy().astype(np.int64)
     build = score = 0.0
     for f in TEXT_FIELDS:
@@ -256,10 +262,7 @@ def rapidfuzz_cpdist(items: pl.DataFrame, pairs: pl.DataFrame, workers: int) -> 
 
     from featurestore.features.inputs import field_texts
 
-    ids = pl.DataFrame({"item_id": items["item_id"]}).with_row_index("r")
-    p = pairs.join(ids.rename({"item_id": "item_id_1", "r": "r1"}), on="item_id_1").join(
-        ids.rename({"item_id": "item_id_2", "r": "r2"}), on="item_id_2"
-    )
+    p = pair_rows(items, pairs)
     secs = 0.0
     for f in ("title", "desc", "text", "attrs"):
         docs = field_texts(items, f).fill_null("").str.to_lowercase()
