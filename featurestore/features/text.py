@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
-from featurestore.features import kernels
+from featurestore.features import kernels, wordkernels
 
 BM25_K1 = 1.5
 BM25_B = 0.75
@@ -183,8 +183,7 @@ class FieldIndex:
         demand (one pass, ~0.3 s for 200k long texts).
         """
         cps, starts = self.codes
-        joined = cps.tobytes().decode("utf-16-le" if cps.dtype == np.uint16 else "utf-32-le")
-        return _split_at(joined, starts)
+        return _split_at(_decode(cps), starts)
 
     # -- words -----------------------------------------------------------------------------
     @cached_property
@@ -435,8 +434,8 @@ _KEPT_SPACE = frozenset([*range(9, 14), 32, 0x85, 0xA0])
 
 def _present_codes(cps: np.ndarray) -> np.ndarray:
     """The distinct code points of the corpus, ascending."""
-    if cps.dtype == np.uint16:
-        return np.flatnonzero(kernels.present_codes(cps, 1 << 16))
+    if cps.dtype.itemsize <= 2:
+        return np.flatnonzero(kernels.present_codes(cps, 1 << (8 * cps.dtype.itemsize)))
     return np.unique(cps)
 
 
@@ -451,6 +450,16 @@ def word_code_points(cps: np.ndarray) -> np.ndarray:
     for c in present.tolist():  # distinct characters: a few hundred at most
         word[c] = chr(c).isalnum()
     return word
+
+
+def whitespace_code_points(codes: np.ndarray) -> np.ndarray:
+    """Lookup table by code point: True for the characters ``str.split()`` splits on
+    (``str.isspace``), decided once per distinct character of ``codes``."""
+    present = _present_codes(codes)
+    space = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.bool_)
+    for c in present.tolist():  # distinct characters: a few hundred at most
+        space[c] = chr(c).isspace()
+    return space
 
 
 def byte_alphabet(cps: np.ndarray) -> np.ndarray | None:
@@ -499,10 +508,11 @@ class FuzzTexts:
         cps, starts = ix.codes
         lut = byte_alphabet(cps)
         self.recoded = lut is not None
+        self._codes, self._lut = ix.codes, lut  # to rebuild the token forms' code points
         if lut is None:  # whitespace outside Latin-1 or a large alphabet: the texts as they are
             self.plain = ix.doc_text
         else:
-            self.plain = _split_at(kernels.recode(cps, lut).tobytes().decode("latin-1"), starts)
+            self.plain = _split_at(_decode(kernels.recode(cps, lut)), starts)
 
     @property
     def sorted_tokens(self) -> np.ndarray:
@@ -514,16 +524,30 @@ class FuzzTexts:
 
     @cached_property
     def _token_forms(self) -> tuple[np.ndarray, np.ndarray]:
-        """Both token forms in one pass (built only when a token scorer is asked for)."""
-        # tokens split as rapidfuzz splits them (whitespace runs; the two agree on Python's
-        # whitespace) and sorted by code point, as rapidfuzz sorts them
-        sorted_tokens, token_set = [], []
-        for t in self.plain.tolist():  # once per distinct document, C-speed str methods
-            tokens = t.split()
-            tokens.sort()
-            sorted_tokens.append(" ".join(tokens))
-            token_set.append(" ".join(dict.fromkeys(tokens)))  # sorted, repeats dropped
-        return _objects(sorted_tokens), _objects(token_set)
+        """Both token forms in one compiled pass over the code points ``plain`` holds.
+
+        Tokens are split as Python's ``str.split()`` splits (rapidfuzz splits the same way on
+        Python's whitespace), whitespace decided per distinct code point with ``str.isspace``,
+        and sorted by code point sequence, as rapidfuzz sorts them.
+        """
+        cps, starts = self._codes
+        return token_forms(cps if self._lut is None else kernels.recode(cps, self._lut), starts)
+
+
+def token_forms(codes: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted tokens, token set) of each text ``codes[starts[i]:starts[i + 1]]`` (object arrays
+    of str): exactly ``" ".join(sorted(t.split()))`` and the same with repeated tokens dropped.
+
+    ``codes`` are code points (uint8 read as Latin-1, uint16 without surrogates, or uint32).
+    """
+    n = len(starts) - 1
+    if n == 0:
+        return _objects([]), _objects([])
+    space = whitespace_code_points(codes)
+    buf, used = wordkernels.token_forms(codes, starts, space, _BLOCKS)
+    forms = _decode(buf[:used]).split("\n")  # one form per line: n sorted, then n sets
+    del buf
+    return _objects(forms[:n]), _objects(forms[n:])
 
 
 def _code_points(texts: pl.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -539,6 +563,12 @@ def _code_points(texts: pl.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.
     if len(units) == starts[-1]:  # no surrogate pairs: one unit per character
         return units, starts
     return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), starts
+
+
+def _decode(codes: np.ndarray) -> str:
+    """The string of a code point array (uint8: Latin-1, uint16: BMP code units, uint32)."""
+    encoding = {1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[codes.dtype.itemsize]
+    return str(memoryview(codes).cast("B"), encoding)  # no bytes copy
 
 
 def _split_at(joined: str, starts: np.ndarray) -> np.ndarray:
