@@ -695,3 +695,14 @@ def csr_tfidf_rows(indptr, indices, counts, idf):
             for i in range(indptr[r], indptr[r + 1]):
                 weights[i] = counts[i] * idf[indices[i]] * inv
     return weights, nonempty
+
+
+@njit(cache=True, parallel=True)
+def csr_row_group_counts(indptr, indices, col_group, n_groups):
+    """(rows x n_groups) number of entries of each row whose column is in each group."""
+    n_rows = len(indptr) - 1
+    out = np.zeros((n_rows, n_groups), np.int64)
+    for r in prange(n_rows):
+        for i in range(indptr[r], indptr[r + 1]):
+            out[r, col_group[indices[i]]] += 1
+    return out

@@ -33,6 +33,7 @@ CHAR_TFIDF_ORDERS = (3, 4, 5)
 _BLOCKS = 64  # work blocks per kernel call (load balance across threads)
 _DF_BATCH = 8_000_000  # n-grams per batch of the document-frequency count (~128 MiB of keys)
 _NORM_BATCH = 4_000_000  # n-grams per batch of the TF-IDF norm pass (~36 bytes each)
+_RANK_PARTS = 1024  # key ranges the word n-gram column ids are found in (wordkernels)
 
 
 def _dense_ids(keys: np.ndarray, *, first_seen: bool = False) -> tuple[np.ndarray, int]:
@@ -92,10 +93,7 @@ def pair_dot(a: sp.csr_matrix, b: sp.csr_matrix, d1: np.ndarray, d2: np.ndarray)
 
 def _counts_by_n(indptr: np.ndarray, indices: np.ndarray, col_n: np.ndarray, n_max: int):
     """(rows x n_max+1) number of entries per row split by the n-gram order of each column."""
-    m = len(indptr) - 1
-    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(indptr))
-    key = rows * (n_max + 1) + col_n[indices].astype(np.int64)
-    return np.bincount(key, minlength=m * (n_max + 1)).reshape(m, n_max + 1)
+    return kernels.csr_row_group_counts(indptr, indices, col_n, n_max + 1)
 
 
 class NgramSets:
@@ -209,30 +207,39 @@ class FieldIndex:
     def word_ngrams(self) -> NgramSets:
         """Word 1..3-gram count matrix (gram columns grouped by n, float32 counts).
 
-        Built one order at a time (sorted keys, run lengths) and stacked column-wise, so the
-        transient memory is a few arrays of one order's occurrences, not a COO copy of all.
+        Columns: the word ids (order 1), then the distinct 2-grams, then the 3-grams, each in
+        order of their key (``_ngram_keys``). Compiled passes (wordkernels): the dense column
+        ids of an order's keys without sorting all keys, then each row's few columns sorted
+        and counted in place, written straight into the stacked rows.
         """
-        docs, ids, vocab = self._token_ids
-        indptr, indices, data, n_cols = _order_csr(docs, ids, self.n_docs, vocab)
-        col_n = [np.full(n_cols, 1, dtype=np.int8)]
-        base = np.int64(max(vocab, 1))
-        key = ids
-        for n in (2, 3):
-            k = n - 1
-            if len(ids) <= k:
-                break
-            same = docs[k:] == docs[:-k]
-            # key[j] becomes the id of the n-gram starting at token j; keep windows in one document
-            key = key[:-1] * base + ids[k:]
-            ip, ix, dt, k_cols = _order_csr(docs[:-k][same], key[same], self.n_docs)
-            indptr, indices, data = kernels.hstack_csr(indptr, indices, data, ip, ix, dt, n_cols)
-            col_n.append(np.full(k_cols, n, dtype=np.int8))
-            n_cols += k_cols
-        counts = sp.csr_matrix((data, indices, indptr), shape=(self.n_docs, max(n_cols, 1)))
-        col_n_arr = np.concatenate(col_n)
-        if len(col_n_arr) < counts.shape[1]:  # no word at all: one empty column
-            col_n_arr = np.ones(counts.shape[1], dtype=np.int8)
-        sets = NgramSets(counts, col_n_arr, (1, 2, 3))
+        _, ids, vocab = self._token_ids
+        if len(ids) == 0:  # no word at all: one empty column
+            counts = sp.csr_matrix((self.n_docs, 1), dtype=np.float32)
+            sets = NgramSets(counts, np.ones(1, dtype=np.int8), (1, 2, 3))
+        else:
+            offsets = np.zeros(self.n_docs + 1, dtype=np.int64)
+            np.cumsum(self.doc_words.astype(np.int64), out=offsets[1:])
+            base = np.int64(max(vocab, 1))
+            orders = [(ids.copy(), offsets, vocab)]  # order 1: the word ids are the columns
+            for n in (2, 3):
+                keys, woff = wordkernels.window_keys(ids, offsets, n, base)
+                cols, k_cols = wordkernels.dense_ranks(keys, _RANK_PARTS, _BLOCKS)
+                del keys
+                orders.append((cols, woff, int(k_cols)))
+            nnz = [wordkernels.sort_rows(cols, woff) for cols, woff, _ in orders]
+            indptr = np.zeros(self.n_docs + 1, dtype=np.int64)
+            np.cumsum(sum(nnz), out=indptr[1:])
+            indices = np.empty(indptr[-1], dtype=np.int32)
+            data = np.empty(indptr[-1], dtype=np.float32)
+            cursor = indptr[:-1].copy()
+            col_offset = 0
+            for cols, woff, k_cols in orders:
+                wordkernels.write_row_runs(cols, woff, col_offset, cursor, indices, data)
+                col_offset += k_cols
+            col_n = np.repeat(np.arange(1, 4, dtype=np.int8), [k for _, _, k in orders])
+            del orders
+            counts = sp.csr_matrix((data, indices, indptr), shape=(self.n_docs, col_offset))
+            sets = NgramSets(counts, col_n, (1, 2, 3))
         self.__dict__["word_ngrams"] = sets
         self._release_tokens()
         return sets

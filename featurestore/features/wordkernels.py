@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 _SPACE = 32
+_FIB = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
 _NEWLINE = 10
 
 
@@ -227,3 +228,226 @@ def token_forms(codes, starts, space, n_blocks):
             buf[w] = _NEWLINE
             w += 1
     return buf, w
+
+
+# --------------------------------------------------------------------- word n-gram rows
+@njit(cache=True, parallel=True)
+def window_keys(ids, offsets, n, base):
+    """Keys of every n-token window inside one document, in document order.
+
+    ``ids``: token ids of all documents back to back (document d's at offsets[d]:offsets[d+1]).
+    The key of the window at token j is ((ids[j] * base + ids[j+1]) * base + ...) in wrapping
+    int64 arithmetic (numpy's). Returns (keys, window offsets per document).
+    """
+    n_docs = len(offsets) - 1
+    woff = np.zeros(n_docs + 1, np.int64)
+    for d in range(n_docs):
+        woff[d + 1] = woff[d] + max(0, offsets[d + 1] - offsets[d] - n + 1)
+    keys = np.empty(woff[n_docs], np.int64)
+    for d in prange(n_docs):
+        o = woff[d]
+        for j in range(offsets[d], offsets[d + 1] - n + 1):
+            key = ids[j]
+            for k in range(1, n):
+                key = key * base + ids[j + k]
+            keys[o] = key
+            o += 1
+    return keys, woff
+
+
+@njit(cache=True, inline="always")
+def _part_of(splitters, key):
+    """Number of splitters <= key: the key's value range. ``splitters`` (sorted) has a power of
+    two minus one entries; a binary search without branches (range ids are unpredictable)."""
+    pos = 0
+    step = (len(splitters) + 1) >> 1
+    while step > 0:
+        pos += step if splitters[pos + step - 1] <= key else 0
+        step >>= 1
+    return pos
+
+
+@njit(cache=True, inline="always")
+def _slot_of(key, bits):
+    return np.int64((np.uint64(key) * _FIB) >> np.uint64(64 - bits))
+
+
+@njit(cache=True)
+def _rank_partition(keys, lo, hi, local, tab, full, used):
+    """Dense ranks (in key order) of keys[lo:hi] written to local[lo:hi]; returns the number of
+    distinct keys.
+
+    An open-addressing table (``tab``/``full``, a power of two >= 2 * (hi - lo) slots, empty on
+    entry and left empty: ``used`` lists the slots to clear) finds the distinct keys and each
+    key's slot; only the distinct keys are sorted.
+    """
+    mask = len(tab) - 1
+    bits = 0
+    while (1 << bits) < len(tab):
+        bits += 1
+    fill = 0
+    for i in range(lo, hi):
+        key = keys[i]
+        j = _slot_of(key, bits)
+        while full[j] and tab[j] != key:
+            j = (j + 1) & mask
+        if not full[j]:
+            tab[j] = key
+            full[j] = True
+            used[fill] = j
+            fill += 1
+        local[i] = j
+    distinct = np.empty(fill, np.int64)
+    for k in range(fill):
+        distinct[k] = tab[used[k]]
+    distinct.sort()
+    rank = np.empty(fill, np.int64)  # a slot's rank, through ``tab`` reused below
+    for r in range(fill):
+        j = _slot_of(distinct[r], bits)
+        while tab[j] != distinct[r]:
+            j = (j + 1) & mask
+        rank[r] = j
+    for r in range(fill):
+        tab[rank[r]] = r  # the table now holds ranks
+    for i in range(lo, hi):
+        local[i] = tab[local[i]]
+    for k in range(fill):
+        full[used[k]] = False
+    return fill
+
+
+@njit(cache=True, parallel=True)
+def _range_counts(keys, splitters, n_blocks, per, part):
+    """(blocks x ranges) number of keys of each block of ``per`` keys in each value range;
+    each key's range is left in ``part``."""
+    counts = np.zeros((n_blocks, len(splitters) + 1), np.int64)
+    for b in prange(n_blocks):
+        for i in range(b * per, min(len(keys), (b + 1) * per)):
+            p = _part_of(splitters, keys[i])
+            part[i] = p
+            counts[b, p] += 1
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def _range_scatter(keys, part, pos, per, part_keys, origin):
+    """Move each key (and its position) to its range: block b's keys of range p go to
+    ``pos[b, p]`` on, in order (a counting sort's second pass)."""
+    for b in prange(pos.shape[0]):
+        for i in range(b * per, min(len(keys), (b + 1) * per)):
+            p = part[i]
+            part_keys[pos[b, p]] = keys[i]
+            origin[pos[b, p]] = i
+            pos[b, p] += 1
+
+
+@njit(cache=True, parallel=True)
+def _rank_ranges(part_keys, bounds, local, n_blocks):
+    """Each range's dense ranks (``_rank_partition``), blocks of ranges in parallel, one table
+    per block; returns the ranges' distinct key counts."""
+    n_parts = len(bounds) - 1
+    n_distinct = np.zeros(n_parts, np.int64)
+    per = (n_parts + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        p0, p1 = b * per, min(n_parts, (b + 1) * per)
+        most = 1
+        for p in range(p0, p1):
+            most = max(most, bounds[p + 1] - bounds[p])
+        cap = 16
+        while cap < 2 * most:
+            cap *= 2
+        tab = np.empty(cap, np.int64)
+        full = np.zeros(cap, np.bool_)
+        used = np.empty(most, np.int64)
+        for p in range(p0, p1):
+            n_distinct[p] = _rank_partition(
+                part_keys, bounds[p], bounds[p + 1], local, tab, full, used
+            )
+    return n_distinct
+
+
+@njit(cache=True, parallel=True)
+def _place_ranks(origin, local, bounds, first, cols):
+    """cols[origin[i]] = first id of i's range + i's rank within the range."""
+    for p in prange(len(bounds) - 1):
+        for i in range(bounds[p], bounds[p + 1]):
+            cols[origin[i]] = first[p] + local[i]
+
+
+@njit(cache=True)
+def dense_ranks(keys, n_parts, n_blocks):
+    """Dense id of every key in key order (0 = the smallest distinct key) and the number of
+    distinct keys: what a sort of the distinct keys and a join give, without sorting all keys.
+
+    Keys are split into ``n_parts`` (a power of two) value ranges (splitters: quantiles of a
+    sample), so that every range holds about as many keys and all keys of a range are below
+    the next range's; a counting sort moves each key to its range (in parallel blocks), each
+    range ranks its own keys (``_rank_partition``, in parallel), and a range's ids start after
+    all earlier ranges'. (The steps are separate parallel kernels: numba 0.68's parallel array
+    analysis mis-sized an array when they were one function.)
+    """
+    m = len(keys)
+    cols = np.empty(m, np.int64)
+    if m == 0:
+        return cols, 0
+    step = max(1, m // (64 * n_parts))
+    sample = np.sort(keys[::step])
+    splitters = np.empty(n_parts - 1, np.int64)
+    for p in range(n_parts - 1):
+        splitters[p] = sample[(p + 1) * len(sample) // n_parts]
+    per = (m + n_blocks - 1) // n_blocks
+    part = np.empty(m, np.int32)
+    counts = _range_counts(keys, splitters, n_blocks, per, part)
+    # where block b's keys of range p go: ranges in order, blocks in order within a range
+    pos = np.empty((n_blocks, n_parts), np.int64)
+    bounds = np.zeros(n_parts + 1, np.int64)
+    total = 0
+    for p in range(n_parts):
+        bounds[p] = total
+        for b in range(n_blocks):
+            pos[b, p] = total
+            total += counts[b, p]
+    bounds[n_parts] = total
+    part_keys = np.empty(m, np.int64)
+    origin = np.empty(m, np.int64)
+    _range_scatter(keys, part, pos, per, part_keys, origin)
+    local = np.empty(m, np.int64)
+    n_distinct = _rank_ranges(part_keys, bounds, local, n_blocks)
+    first = np.zeros(n_parts + 1, np.int64)
+    for p in range(n_parts):
+        first[p + 1] = first[p] + n_distinct[p]
+    _place_ranks(origin, local, bounds, first, cols)
+    return cols, first[n_parts]
+
+
+@njit(cache=True, parallel=True)
+def sort_rows(cols, woff):
+    """Sort each row's columns cols[woff[d]:woff[d+1]] in place; returns each row's number of
+    distinct columns."""
+    n_rows = len(woff) - 1
+    nnz = np.zeros(n_rows, np.int64)
+    for d in prange(n_rows):
+        s, e = woff[d], woff[d + 1]
+        if e - s > 1:
+            _sort_ints(cols[s:e], e - s, np.empty(e - s, cols.dtype))
+        k = 0
+        for i in range(s, e):
+            k += i == s or cols[i] != cols[i - 1]
+        nnz[d] = k
+    return nnz
+
+
+@njit(cache=True, parallel=True)
+def write_row_runs(cols, woff, col_offset, cursor, indices, data):
+    """Append each row's sorted columns (``sort_rows``) as (column + col_offset, count) entries
+    at ``cursor[d]`` of ``indices``/``data``, advancing the cursor."""
+    for d in prange(len(woff) - 1):
+        s, e = woff[d], woff[d + 1]
+        o = cursor[d] - 1
+        for i in range(s, e):
+            if i == s or cols[i] != cols[i - 1]:
+                o += 1
+                indices[o] = cols[i] + col_offset
+                data[o] = 0
+            data[o] += 1
+        cursor[d] = o + 1

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import numpy as np
 import polars as pl
 import pytest
+import scipy.sparse as sp
 
-from featurestore.features.text import FieldIndex, _code_points, token_forms
+from featurestore.features import kernels, wordkernels
+from featurestore.features.text import FieldIndex, _code_points, _order_csr, token_forms
+from featurestore.features.tokens import tokenize
 
 # whitespace for str.split(): ASCII, the \x1c-\x1f separators (Python only), NEL, NBSP, Unicode
 SPACES = [" ", " ", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f"]
@@ -90,3 +94,141 @@ def test_fuzz_token_forms_on_field_index(spaces, recoded):
         fz.plain.tolist(), fz.sorted_tokens.tolist(), fz.token_set.tolist(), strict=True
     ):
         assert (st, ts) == _python_forms(plain)
+
+
+# -- word n-grams ------------------------------------------------------------------------------
+def _reference_word_ngrams(ix: FieldIndex) -> sp.csr_matrix:
+    """The session-5 build (polars hash-distinct + sort + join per order, then one global sort
+    of row * n_cols + col), kept here as the reference the compiled build must equal."""
+    docs, ids, vocab = ix._token_ids
+    indptr, indices, data, n_cols = _order_csr(docs, ids, ix.n_docs, vocab)
+    col_n = [np.full(n_cols, 1, dtype=np.int8)]
+    base = np.int64(max(vocab, 1))
+    key = ids
+    for n in (2, 3):
+        k = n - 1
+        if len(ids) <= k:
+            break
+        same = docs[k:] == docs[:-k]
+        key = key[:-1] * base + ids[k:]
+        ip, ix_, dt, k_cols = _order_csr(docs[:-k][same], key[same], ix.n_docs)
+        indptr, indices, data = kernels.hstack_csr(indptr, indices, data, ip, ix_, dt, n_cols)
+        col_n.append(np.full(k_cols, n, dtype=np.int8))
+        n_cols += k_cols
+    counts = sp.csr_matrix((data, indices, indptr), shape=(ix.n_docs, max(n_cols, 1)))
+    col_n_arr = np.concatenate(col_n)
+    if len(col_n_arr) < counts.shape[1]:
+        col_n_arr = np.ones(counts.shape[1], dtype=np.int8)
+    return counts, col_n_arr
+
+
+def _word_docs(rng: random.Random, n: int, vocab: list[str]) -> list[str | None]:
+    out: list[str | None] = []
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.05:
+            out.append(None)
+        elif kind < 0.1:
+            out.append(" , ")  # no word: not a document
+        elif kind < 0.3:
+            out.append(" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 2))))
+        else:
+            words = [rng.choice(vocab) for _ in range(rng.randint(3, 80))]
+            if rng.random() < 0.3:  # a repeated phrase: repeated 2- and 3-grams
+                words += words[:5] * 3
+            out.append(" ".join(words))
+    return out
+
+
+@pytest.mark.parametrize(("n_texts", "n_vocab"), [(1, 3), (3, 1), (60, 5), (2000, 300)])
+def test_word_ngrams_equal_reference_build(n_texts, n_vocab):
+    rng = random.Random(n_texts)
+    vocab = [f"w{i}" for i in range(n_vocab)] + ["ёж", "кот"]
+    texts = _word_docs(rng, n_texts, vocab)
+    ix = FieldIndex(pl.Series(texts, dtype=pl.String))
+    ref, ref_col_n = _reference_word_ngrams(ix)
+    ng = ix.word_ngrams
+    assert ng.shape == ref.shape
+    assert np.array_equal(ng.indptr, ref.indptr.astype(np.int64))
+    assert np.array_equal(ng.indices, ref.indices.astype(np.int32))
+    assert np.array_equal(ng.counts, ref.data.astype(np.float32))
+    assert np.array_equal(ng.col_n, ref_col_n)
+    rows = np.repeat(np.arange(ng.shape[0]), np.diff(ng.indptr))
+    key = rows * (ng.n_max + 1) + ng.col_n[ng.indices]
+    sizes = np.bincount(key, minlength=ng.shape[0] * (ng.n_max + 1)).reshape(ng.shape[0], -1)
+    assert np.array_equal(ng.sizes, sizes)
+
+
+def test_word_ngrams_against_python_sets():
+    """Each document's n-gram counts, read back through the column keys, equal a dict count."""
+    rng = random.Random(1)
+    texts = _word_docs(rng, 300, ["a", "b", "c", "d1", "e"])
+    ix = FieldIndex(pl.Series(texts, dtype=pl.String))
+    docs = ix.doc_text
+    ng = ix.word_ngrams
+    # column -> n-gram text: order 1 columns are word ids in first-seen order
+    words = list(dict.fromkeys(w for t in docs for w in tokenize(t)))
+    names = {}
+    for n in (1, 2, 3):
+        grams = sorted(
+            {
+                tuple(words.index(w) for w in tokenize(t)[j : j + n])
+                for t in docs
+                for j in range(len(tokenize(t)) - n + 1)
+            }
+        )
+        first = int(np.flatnonzero(ng.col_n == n)[0]) if (ng.col_n == n).any() else 0
+        for c, g in enumerate(grams):
+            names[first + c] = g
+    for d, t in enumerate(docs):
+        toks = [words.index(w) for w in tokenize(t)]
+        want = Counter(tuple(toks[j : j + n]) for n in (1, 2, 3) for j in range(len(toks) - n + 1))
+        row = slice(ng.indptr[d], ng.indptr[d + 1])
+        got = {names[c]: v for c, v in zip(ng.indices[row], ng.counts[row], strict=True)}
+        assert got == want
+
+
+def test_word_ngrams_no_documents():
+    ix = FieldIndex(pl.Series([None, " ", "--"], dtype=pl.String))
+    ng = ix.word_ngrams
+    assert ng.shape == (0, 1) and list(ng.col_n) == [1]
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 16, 1024])
+def test_dense_ranks_equal_unique_inverse(n_parts):
+    rng = np.random.default_rng(n_parts)
+    keys = np.concatenate(
+        [
+            rng.integers(-(2**62), 2**62, 5000),  # wrapped (negative) keys too
+            np.full(20000, 7),  # a heavy hitter spanning many sample quantiles
+            rng.integers(0, 50, 3000),
+        ]
+    )
+    rng.shuffle(keys)
+    cols, k = wordkernels.dense_ranks(keys, n_parts, 8)
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    assert k == len(distinct)
+    assert np.array_equal(cols, inverse)
+    cols, k = wordkernels.dense_ranks(np.zeros(0, np.int64), n_parts, 8)
+    assert k == 0 and len(cols) == 0
+
+
+def test_window_keys_wrap_as_numpy():
+    rng = np.random.default_rng(0)
+    base = np.int64(3_000_000)  # base**3 > 2**63: keys wrap
+    ids = rng.integers(0, base, 500).astype(np.int64)
+    offsets = np.array([0, 0, 1, 3, 200, 500], dtype=np.int64)
+    for n in (2, 3):
+        keys, woff = wordkernels.window_keys(ids, offsets, n, base)
+        want, want_off = [], [0]
+        for d in range(len(offsets) - 1):
+            doc = ids[offsets[d] : offsets[d + 1]]
+            for j in range(len(doc) - n + 1):
+                key = doc[j]
+                for k in range(1, n):
+                    with np.errstate(over="ignore"):
+                        key = key * base + doc[j + k]
+                want.append(key)
+            want_off.append(len(want))
+        assert np.array_equal(keys, np.array(want, dtype=np.int64))
+        assert np.array_equal(woff, want_off)
