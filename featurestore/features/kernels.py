@@ -698,11 +698,17 @@ def csr_tfidf_rows(indptr, indices, counts, idf):
 
 
 @njit(cache=True, parallel=True)
-def csr_row_group_counts(indptr, indices, col_group, n_groups):
-    """(rows x n_groups) number of entries of each row whose column is in each group."""
+def csr_row_range_counts(indptr, indices, group_starts):
+    """(rows x groups) number of entries of each row whose column lies in each column range
+    [group_starts[g], group_starts[g + 1]); rows' columns sorted. A merge of each row with the
+    range bounds: no per-entry look-up in a column-sized table (a cache miss per entry)."""
     n_rows = len(indptr) - 1
+    n_groups = len(group_starts) - 1
     out = np.zeros((n_rows, n_groups), np.int64)
     for r in prange(n_rows):
+        g = 0
         for i in range(indptr[r], indptr[r + 1]):
-            out[r, col_group[indices[i]]] += 1
+            while indices[i] >= group_starts[g + 1]:
+                g += 1
+            out[r, g] += 1
     return out

@@ -92,8 +92,15 @@ def pair_dot(a: sp.csr_matrix, b: sp.csr_matrix, d1: np.ndarray, d2: np.ndarray)
 
 
 def _counts_by_n(indptr: np.ndarray, indices: np.ndarray, col_n: np.ndarray, n_max: int):
-    """(rows x n_max+1) number of entries per row split by the n-gram order of each column."""
-    return kernels.csr_row_group_counts(indptr, indices, col_n, n_max + 1)
+    """(rows x n_max+1) number of entries per row split by the n-gram order of each column.
+
+    Rows' columns are sorted and grouped by order (``col_n`` non-decreasing), so a row's count
+    of order n is the number of its columns in order n's column range.
+    """
+    if np.any(col_n[1:] < col_n[:-1]):
+        raise ValueError("n-gram columns must be grouped by order (col_n non-decreasing)")
+    starts = np.searchsorted(col_n, np.arange(n_max + 2), side="left").astype(np.int64)
+    return kernels.csr_row_range_counts(indptr, indices, starts)
 
 
 class NgramSets:
@@ -220,7 +227,7 @@ class FieldIndex:
             offsets = np.zeros(self.n_docs + 1, dtype=np.int64)
             np.cumsum(self.doc_words.astype(np.int64), out=offsets[1:])
             base = np.int64(max(vocab, 1))
-            orders = [(ids.copy(), offsets, vocab)]  # order 1: the word ids are the columns
+            orders = [(ids.astype(np.int32), offsets, vocab)]  # order 1: word ids are columns
             for n in (2, 3):
                 keys, woff = wordkernels.window_keys(ids, offsets, n, base)
                 cols, k_cols = wordkernels.dense_ranks(keys, _RANK_PARTS, _BLOCKS)

@@ -256,15 +256,15 @@ def window_keys(ids, offsets, n, base):
 
 
 @njit(cache=True, inline="always")
-def _part_of(splitters, key):
-    """Number of splitters <= key: the key's value range. ``splitters`` (sorted) has a power of
-    two minus one entries; a binary search without branches (range ids are unpredictable)."""
-    pos = 0
-    step = (len(splitters) + 1) >> 1
-    while step > 0:
-        pos += step if splitters[pos + step - 1] <= key else 0
-        step >>= 1
-    return pos
+def _count_le(splitters, lo, hi, key):
+    """lo + the number of splitters[lo:hi] (sorted) that are <= key (binary search)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if splitters[mid] <= key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True, inline="always")
@@ -317,13 +317,20 @@ def _rank_partition(keys, lo, hi, local, tab, full, used):
 
 
 @njit(cache=True, parallel=True)
-def _range_counts(keys, splitters, n_blocks, per, part):
+def _range_counts(keys, splitters, kmin, shift, bucket_part, n_blocks, per, part):
     """(blocks x ranges) number of keys of each block of ``per`` keys in each value range;
-    each key's range is left in ``part``."""
+    each key's range is left in ``part``.
+
+    A key's range is found from its bucket (the high bits of key - kmin): ``bucket_part[b]``
+    and ``bucket_part[b + 1]`` bound the ranges of bucket b's keys, so the binary search runs
+    over the few splitters between (none, mostly) instead of all of them.
+    """
     counts = np.zeros((n_blocks, len(splitters) + 1), np.int64)
     for b in prange(n_blocks):
         for i in range(b * per, min(len(keys), (b + 1) * per)):
-            p = _part_of(splitters, keys[i])
+            key = keys[i]
+            k = np.int64((np.uint64(key) - np.uint64(kmin)) >> np.uint64(shift))
+            p = _count_le(splitters, bucket_part[k], bucket_part[k + 1], key)
             part[i] = p
             counts[b, p] += 1
     return counts
@@ -379,7 +386,7 @@ def dense_ranks(keys, n_parts, n_blocks):
     """Dense id of every key in key order (0 = the smallest distinct key) and the number of
     distinct keys: what a sort of the distinct keys and a join give, without sorting all keys.
 
-    Keys are split into ``n_parts`` (a power of two) value ranges (splitters: quantiles of a
+    Keys are split into ``n_parts`` value ranges (splitters: quantiles of a
     sample), so that every range holds about as many keys and all keys of a range are below
     the next range's; a counting sort moves each key to its range (in parallel blocks), each
     range ranks its own keys (``_rank_partition``, in parallel), and a range's ids start after
@@ -387,7 +394,7 @@ def dense_ranks(keys, n_parts, n_blocks):
     analysis mis-sized an array when they were one function.)
     """
     m = len(keys)
-    cols = np.empty(m, np.int64)
+    cols = np.empty(m, np.int32)
     if m == 0:
         return cols, 0
     step = max(1, m // (64 * n_parts))
@@ -395,9 +402,21 @@ def dense_ranks(keys, n_parts, n_blocks):
     splitters = np.empty(n_parts - 1, np.int64)
     for p in range(n_parts - 1):
         splitters[p] = sample[(p + 1) * len(sample) // n_parts]
+    # value buckets of key - kmin (at most 2**16): the ranges each bucket's keys can fall in
+    kmin, kmax = keys.min(), keys.max()
+    span = np.uint64(kmax) - np.uint64(kmin)
+    shift = 0
+    while (span >> np.uint64(shift)) >= np.uint64(1 << 16):
+        shift += 1
+    n_buckets = np.int64(span >> np.uint64(shift)) + 1
+    bucket_part = np.empty(n_buckets + 1, np.int64)
+    for k in range(n_buckets):
+        start = np.int64(np.uint64(kmin) + (np.uint64(k) << np.uint64(shift)))
+        bucket_part[k] = _count_le(splitters, 0, n_parts - 1, start)
+    bucket_part[n_buckets] = n_parts - 1
     per = (m + n_blocks - 1) // n_blocks
     part = np.empty(m, np.int32)
-    counts = _range_counts(keys, splitters, n_blocks, per, part)
+    counts = _range_counts(keys, splitters, kmin, shift, bucket_part, n_blocks, per, part)
     # where block b's keys of range p go: ranges in order, blocks in order within a range
     pos = np.empty((n_blocks, n_parts), np.int64)
     bounds = np.zeros(n_parts + 1, np.int64)
@@ -409,9 +428,9 @@ def dense_ranks(keys, n_parts, n_blocks):
             total += counts[b, p]
     bounds[n_parts] = total
     part_keys = np.empty(m, np.int64)
-    origin = np.empty(m, np.int64)
+    origin = np.empty(m, np.int32)
     _range_scatter(keys, part, pos, per, part_keys, origin)
-    local = np.empty(m, np.int64)
+    local = np.empty(m, np.int32)
     n_distinct = _rank_ranges(part_keys, bounds, local, n_blocks)
     first = np.zeros(n_parts + 1, np.int64)
     for p in range(n_parts):

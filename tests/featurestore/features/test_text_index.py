@@ -194,21 +194,24 @@ def test_word_ngrams_no_documents():
     assert ng.shape == (0, 1) and list(ng.col_n) == [1]
 
 
-@pytest.mark.parametrize("n_parts", [1, 2, 16, 1024])
+@pytest.mark.parametrize("n_parts", [1, 2, 3, 16, 1024])
 def test_dense_ranks_equal_unique_inverse(n_parts):
     rng = np.random.default_rng(n_parts)
+    i64 = np.iinfo(np.int64)
     keys = np.concatenate(
         [
             rng.integers(-(2**62), 2**62, 5000),  # wrapped (negative) keys too
             np.full(20000, 7),  # a heavy hitter spanning many sample quantiles
             rng.integers(0, 50, 3000),
+            [i64.min, i64.max, i64.min + 1, -1, 0],  # the widest value span
         ]
     )
     rng.shuffle(keys)
-    cols, k = wordkernels.dense_ranks(keys, n_parts, 8)
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    assert k == len(distinct)
-    assert np.array_equal(cols, inverse)
+    for part in (keys, keys[keys > 0], np.full(100, -3), keys[:1]):
+        cols, k = wordkernels.dense_ranks(part, n_parts, 8)
+        distinct, inverse = np.unique(part, return_inverse=True)
+        assert k == len(distinct)
+        assert np.array_equal(cols, inverse)
     cols, k = wordkernels.dense_ranks(np.zeros(0, np.int64), n_parts, 8)
     assert k == 0 and len(cols) == 0
 
