@@ -712,3 +712,27 @@ def csr_row_range_counts(indptr, indices, group_starts):
                 g += 1
             out[r, g] += 1
     return out
+
+
+@njit(cache=True, parallel=True)
+def csr_row_prefix_weight(indptr, indices, n_first, col_weight):
+    """Per row r: the sum of col_weight[j] over the columns j of its first n_first[r] entries,
+    added in row order."""
+    n_rows = len(indptr) - 1
+    out = np.zeros(n_rows, np.float64)
+    for r in prange(n_rows):
+        acc = 0.0
+        for i in range(indptr[r], indptr[r] + n_first[r]):
+            acc += col_weight[indices[i]]
+        out[r] = acc
+    return out
+
+
+@njit(cache=True)
+def csr_prefix_column_counts(indptr, indices, n_first, n_cols):
+    """Number of rows whose first n_first[r] entries hold each column 0..n_cols-1."""
+    out = np.zeros(n_cols, np.int64)
+    for r in range(len(indptr) - 1):
+        for i in range(indptr[r], indptr[r] + n_first[r]):
+            out[indices[i]] += 1
+    return out

@@ -293,21 +293,28 @@ class FieldIndex:
 
     @cached_property
     def word_idf(self) -> np.ndarray:
-        """Smooth idf ln((1+N)/(1+df)) + 1 of each word (unigram columns of word_ngrams)."""
+        """Smooth idf ln((1+N)/(1+df)) + 1 of each word (unigram columns of word_ngrams).
+
+        Word columns come first in every row (``word_ngrams``: columns grouped by order), so
+        the document frequencies are counted over each row's first ``sizes[:, 1]`` entries only.
+        """
         ng = self.word_ngrams
-        uni = ng.col_n == 1
-        df = np.bincount(ng.indices, minlength=ng.shape[1]).astype(np.float64)
-        idf = np.log((1.0 + self.n_docs) / (1.0 + df)) + 1.0
-        idf[~uni] = 0.0
+        n_words = int(np.count_nonzero(ng.col_n == 1))
+        df = kernels.csr_prefix_column_counts(ng.indptr, ng.indices, ng.sizes[:, 1], n_words)
+        idf = np.zeros(ng.shape[1], dtype=np.float64)
+        idf[:n_words] = np.log((1.0 + self.n_docs) / (1.0 + df.astype(np.float64))) + 1.0
         return idf
 
     @cached_property
     def antiword_mass(self) -> np.ndarray:
-        """Sum of the idf of each document's distinct words (the anti-word features' total)."""
-        docs = np.arange(self.n_docs)
-        # the pair kernel with each document against itself: the same summation order as
-        # shared_word_mass, so identical word sets leave exactly 0 anti-word mass
-        return self.shared_word_mass(docs, docs)
+        """Sum of the idf of each document's distinct words (the anti-word features' total).
+
+        The same additions, in the same order, as ``shared_word_mass`` of a document with
+        itself (its word columns in row order; the n-gram columns after them add +0.0), so
+        identical word sets leave exactly 0 anti-word mass.
+        """
+        ng = self.word_ngrams
+        return kernels.csr_row_prefix_weight(ng.indptr, ng.indices, ng.sizes[:, 1], self.word_idf)
 
     def shared_word_mass(self, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
         """Sum of the idf of the distinct words both documents of each pair have."""

@@ -235,3 +235,20 @@ def test_window_keys_wrap_as_numpy():
             want_off.append(len(want))
         assert np.array_equal(keys, np.array(want, dtype=np.int64))
         assert np.array_equal(woff, want_off)
+
+
+def test_word_idf_and_antiword_mass_equal_full_computations():
+    """The prefix-only counts give bit for bit the session-5 values (bincount over all n-gram
+    columns; the pair kernel with each document against itself)."""
+    texts = _word_docs(random.Random(4), 500, [f"w{i}" for i in range(40)])
+    ix = FieldIndex(pl.Series(texts, dtype=pl.String))
+    ng = ix.word_ngrams
+    df = np.bincount(ng.indices, minlength=ng.shape[1]).astype(np.float64)
+    idf = np.log((1.0 + ix.n_docs) / (1.0 + df)) + 1.0
+    idf[ng.col_n != 1] = 0.0
+    assert np.array_equal(ix.word_idf, idf)
+    docs = np.arange(ix.n_docs, dtype=np.int64)
+    mass = kernels.csr_pair_shared_weight(ng.indptr, ng.indices, idf, docs, docs)
+    assert np.array_equal(ix.antiword_mass, mass)
+    empty = FieldIndex(pl.Series([None], dtype=pl.String))
+    assert len(empty.word_idf) == 1 and len(empty.antiword_mass) == 0
