@@ -676,6 +676,19 @@ def hstack_csr(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b, offset_
 
 
 @njit(cache=True)
+def csr_column_counts_below(indptr, indices, hi):
+    """Number of rows holding each column 0..hi-1 (rows' columns sorted: each row is read up
+    to its first column >= hi)."""
+    out = np.zeros(hi, np.int64)
+    for r in range(len(indptr) - 1):
+        for i in range(indptr[r], indptr[r + 1]):
+            if indices[i] >= hi:
+                break
+            out[indices[i]] += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
 def csr_tfidf_rows(indptr, indices, counts, idf):
     """Per entry counts * idf[column] as float32, each row L2-normalised (computed in float64).
 
@@ -684,7 +697,7 @@ def csr_tfidf_rows(indptr, indices, counts, idf):
     n_rows = len(indptr) - 1
     weights = np.zeros(len(indices), np.float32)
     nonempty = np.zeros(n_rows, np.bool_)
-    for r in range(n_rows):
+    for r in prange(n_rows):
         acc = 0.0
         for i in range(indptr[r], indptr[r + 1]):
             v = counts[i] * idf[indices[i]]

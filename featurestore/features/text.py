@@ -141,9 +141,14 @@ class NgramSets:
         if self.counts is None:
             raise RuntimeError("n-gram counts were already turned into TF-IDF weights")
         n_docs = self.shape[0]
-        df = np.bincount(self.indices, minlength=self.shape[1])
-        idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
-        idf[~np.isin(self.col_n, ns)] = 0.0
+        # columns are grouped by order: order n's are starts[n]:starts[n + 1], and document
+        # frequencies are needed only below the last asked order's end
+        starts = np.searchsorted(self.col_n, np.arange(self.n_max + 2), side="left")
+        df = kernels.csr_column_counts_below(self.indptr, self.indices, int(starts[max(ns) + 1]))
+        idf = np.zeros(self.shape[1], dtype=np.float64)
+        for n in ns:
+            lo, hi = int(starts[n]), int(starts[n + 1])
+            idf[lo:hi] = np.log((1.0 + n_docs) / (1.0 + df[lo:hi])) + 1.0
         weights, nonempty = kernels.csr_tfidf_rows(self.indptr, self.indices, self.counts, idf)
         self.counts = None
         m = sp.csr_matrix((weights, self.indices, self.indptr), shape=self.shape, copy=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 
@@ -252,3 +253,26 @@ def test_word_idf_and_antiword_mass_equal_full_computations():
     assert np.array_equal(ix.antiword_mass, mass)
     empty = FieldIndex(pl.Series([None], dtype=pl.String))
     assert len(empty.word_idf) == 1 and len(empty.antiword_mass) == 0
+
+
+def test_word_tfidf_equals_python_reference():
+    """TF-IDF rows over word 1-2-grams: idf from every column's document frequency (orders not
+    asked weigh 0), raw counts, L2-normalised in float64, stored as float32, bit for bit."""
+    texts = _word_docs(random.Random(9), 300, [f"w{i}" for i in range(30)])
+    ix = FieldIndex(pl.Series(texts, dtype=pl.String))
+    ng = ix.word_ngrams
+    indptr, indices, counts = ng.indptr.copy(), ng.indices.copy(), ng.counts.copy()
+    df = np.bincount(indices, minlength=ng.shape[1])
+    idf = np.log((1.0 + ix.n_docs) / (1.0 + df)) + 1.0
+    idf[~np.isin(ng.col_n, (1, 2))] = 0.0
+    m, nonempty = ix.tfidf_word
+    for r in range(ix.n_docs):
+        row = range(indptr[r], indptr[r + 1])
+        acc = 0.0
+        for i in row:
+            v = float(counts[i]) * idf[indices[i]]
+            acc += v * v
+        assert nonempty[r] == (acc > 0.0)
+        inv = 1.0 / math.sqrt(acc) if acc > 0.0 else 0.0
+        want = [np.float32(float(counts[i]) * idf[indices[i]] * inv) for i in row]
+        assert m.data[indptr[r] : indptr[r + 1]].tolist() == want
