@@ -20,6 +20,7 @@ from functools import cached_property
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import scipy.sparse as sp
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
@@ -581,14 +582,25 @@ def _code_points(texts: pl.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.
 
     uint16 (UTF-16 code units) when no text has a character beyond the Basic Multilingual Plane
     (almost always), else uint32 code points: the char kernels and the rapidfuzz re-coding read it.
+    Decoded from the texts' UTF-8 (Arrow) buffer by a compiled pass; ``texts`` has no nulls and
+    ``lengths`` are its lengths in characters.
     """
+    arr = texts.cast(pl.String).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    wide = len(data) > 0 and data.max() >= 0xF0  # a 4-byte sequence: beyond the BMP
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths.astype(np.int64), out=starts[1:])
-    joined = "".join(texts.to_list())
-    units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
-    if len(units) == starts[-1]:  # no surrogate pairs: one unit per character
-        return units, starts
-    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), starts
+    out = np.empty(starts[-1], dtype=np.uint32 if wide else np.uint16)
+    if not wordkernels.utf8_decode(data, offsets, starts, out, _BLOCKS):
+        raise ValueError("text lengths in characters do not match their UTF-8 bytes")
+    return out, starts
 
 
 def _decode(codes: np.ndarray) -> str:

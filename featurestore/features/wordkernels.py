@@ -470,3 +470,47 @@ def write_row_runs(cols, woff, col_offset, cursor, indices, data):
                 data[o] = 0
             data[o] += 1
         cursor[d] = o + 1
+
+
+# --------------------------------------------------------------------- UTF-8 text
+@njit(cache=True, parallel=True)
+def utf8_decode(data, offsets, starts, out, n_blocks):
+    """Decode each (valid) UTF-8 text into out[starts[i]:starts[i+1]] (code points); returns
+    False (and stops writing that text at its end) where a text has another length."""
+    n = len(offsets) - 1
+    per = (n + n_blocks - 1) // n_blocks
+    ok = np.ones(n_blocks, np.bool_)
+    for b in prange(n_blocks):
+        for t in range(b * per, min(n, (b + 1) * per)):
+            o = starts[t]
+            i = offsets[t]
+            end = offsets[t + 1]
+            while i < end:
+                if o == starts[t + 1]:
+                    ok[b] = False
+                    break
+                c = np.uint32(data[i])
+                if c < 0x80:
+                    i += 1
+                elif c < 0xE0:
+                    c = ((c & 0x1F) << 6) | (np.uint32(data[i + 1]) & 0x3F)
+                    i += 2
+                elif c < 0xF0:
+                    c = (
+                        ((c & 0x0F) << 12)
+                        | ((np.uint32(data[i + 1]) & 0x3F) << 6)
+                        | (np.uint32(data[i + 2]) & 0x3F)
+                    )
+                    i += 3
+                else:
+                    c = (
+                        ((c & 0x07) << 18)
+                        | ((np.uint32(data[i + 1]) & 0x3F) << 12)
+                        | ((np.uint32(data[i + 2]) & 0x3F) << 6)
+                        | (np.uint32(data[i + 3]) & 0x3F)
+                    )
+                    i += 4
+                out[o] = c
+                o += 1
+            ok[b] &= o == starts[t + 1]
+    return ok.all()

@@ -276,3 +276,37 @@ def test_word_tfidf_equals_python_reference():
         inv = 1.0 / math.sqrt(acc) if acc > 0.0 else 0.0
         want = [np.float32(float(counts[i]) * idf[indices[i]] * inv) for i in row]
         assert m.data[indptr[r] : indptr[r + 1]].tolist() == want
+
+
+def _python_code_points(texts: list[str]) -> np.ndarray:
+    joined = "".join(texts)
+    units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
+    if len(units) == len(joined):
+        return units
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["", "a", "\x00b\x7f", "ё\u07ff\u0800", "\uffff中文", "", "aé"],  # 1-3-byte boundaries
+        ["x😀", "𝔘\U0010ffff", "", "Ж\x80"],  # 4-byte sequences: uint32
+        [],
+    ],
+)
+def test_code_points_decode_utf8_as_python(texts):
+    series = pl.Series(texts, dtype=pl.String)
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    cps, starts = _code_points(series, lengths)
+    want = _python_code_points(texts)
+    assert cps.dtype == want.dtype and np.array_equal(cps, want)
+    assert starts.tolist() == [0, *np.cumsum(lengths).tolist()]
+    # a sliced series (non-zero Arrow offset) decodes the same
+    if len(texts) > 2:
+        cps2, _ = _code_points(series[1:], lengths[1:])
+        assert np.array_equal(cps2, _python_code_points(texts[1:]))
+
+
+def test_code_points_reject_wrong_lengths():
+    with pytest.raises(ValueError, match="lengths"):
+        _code_points(pl.Series(["ab", "c"]), np.array([1, 2]))
