@@ -164,25 +164,14 @@ class FieldIndex:
     """
 
     def __init__(self, texts: pl.Series):
-        lower = pl.DataFrame({"t": texts.cast(pl.String).str.to_lowercase()})
-        # distinct texts by hashing (no sort of long strings), in order of first appearance;
-        # only those with a word token become documents
-        distinct = lower.drop_nulls().unique("t", keep="first", maintain_order=True)["t"]
-        lengths = distinct.str.len_chars().to_numpy().astype(np.int64)
-        cps, starts = _code_points(distinct, lengths)
-        self._word = word_code_points(cps)
-        n_words = kernels.word_token_counts(cps, starts, self._word)
-        keep = n_words > 0
-        if not keep.all():
-            cps = cps[np.repeat(keep, lengths)]
-            lengths, n_words, distinct = lengths[keep], n_words[keep], distinct.filter(keep)
-            starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=starts[1:])
-        docs = pl.DataFrame({"t": distinct}).with_row_index("doc")
-        doc = lower.join(docs, on="t", how="left", maintain_order="left")
-        self.doc_of_item = doc["doc"].cast(pl.Int64).fill_null(-1).to_numpy()
-        self.n_docs = docs.height
-        self.doc_chars = lengths.astype(np.float64)
+        texts = texts.cast(pl.String)
+        docs = _documents_by_code_map(texts)
+        if docs is None:  # a character whose lower case is not one context-free character
+            docs = _documents_by_polars(texts)
+        doc_of_item, cps, starts, n_words, self._word = docs
+        self.doc_of_item = doc_of_item
+        self.n_docs = len(starts) - 1
+        self.doc_chars = np.diff(starts).astype(np.float64)
         self.doc_words = n_words.astype(np.float64)
         self.codes = (cps, starts)
 
@@ -365,6 +354,101 @@ class FieldIndex:
         lcs = process.cpdist(a, b, scorer=LCSseq.similarity, workers=workers).astype(np.float64)
         self.__dict__["_lcs_memo"] = (d1.copy(), d2.copy(), lcs)
         return lcs
+
+
+def _keep_worded(cps: np.ndarray, starts: np.ndarray):
+    """(code points, starts, word counts, kept mask, word table) of the texts with at least one
+    word (``word_code_points`` decided over all the texts)."""
+    word = word_code_points(cps)
+    n_words = kernels.word_token_counts(cps, starts, word)
+    keep = n_words > 0
+    if not keep.all():
+        lengths = np.diff(starts)
+        cps = cps[np.repeat(keep, lengths)]
+        starts = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+        np.cumsum(lengths[keep], out=starts[1:])
+    return cps, starts, n_words[keep], keep, word
+
+
+def _documents_by_polars(texts: pl.Series):
+    """(document of each item, code points, starts, word counts, word table) of the field's
+    documents: the distinct lower-cased texts (polars) with a word token, in order of first
+    appearance."""
+    lower = pl.DataFrame({"t": texts.str.to_lowercase()})
+    # distinct texts by hashing (no sort of long strings), in order of first appearance
+    distinct = lower.drop_nulls().unique("t", keep="first", maintain_order=True)["t"]
+    lengths = distinct.str.len_chars().to_numpy().astype(np.int64)
+    cps, starts, n_words, keep, word = _keep_worded(*_code_points(distinct, lengths))
+    docs = pl.DataFrame({"t": distinct.filter(keep)}).with_row_index("doc")
+    doc = lower.join(docs, on="t", how="left", maintain_order="left")
+    return doc["doc"].cast(pl.Int64).fill_null(-1).to_numpy(), cps, starts, n_words, word
+
+
+def lowercase_code_map(cps: np.ndarray) -> np.ndarray | None:
+    """Lookup table code point -> its lower case as polars' ``str.to_lowercase`` gives it, or
+    None when some character of the corpus does not lower-case to exactly one character of the
+    same width, or is the Greek capital sigma (whose lower case depends on its neighbours).
+
+    polars lower-cases character by character (Rust's ``str::to_lowercase``: each character's
+    full lower-case mapping; sigma is the only context-dependent one), so with such a table
+    lower-casing the code points equals lower-casing the texts. Decided once per distinct
+    character, by polars itself.
+    """
+    present = _present_codes(cps)
+    if len(present) == 0:
+        return np.zeros(1, dtype=cps.dtype)
+    chars = pl.Series([chr(c) for c in present.tolist()], dtype=pl.String)
+    lowered = chars.str.to_lowercase().to_list()
+    if 0x3A3 in set(present.tolist()) or any(len(x) != 1 for x in lowered):
+        return None
+    mapped = np.array([ord(x) for x in lowered], dtype=np.int64)
+    if mapped.max() > np.iinfo(cps.dtype).max:
+        return None
+    lut = np.zeros(int(present[-1]) + 1, dtype=cps.dtype)
+    lut[present] = mapped
+    return lut
+
+
+def _documents_by_code_map(texts: pl.Series):
+    """``_documents_by_polars``'s result computed from the distinct raw texts: their code points
+    lower-cased through ``lowercase_code_map`` (one table look-up per character instead of
+    polars' per-character case mapping, ~5x slower), equal lower-cased texts found by a 64-bit
+    hash and then compared in full. None when the table does not exist or two different texts
+    share a hash (then the polars path runs)."""
+    frame = pl.DataFrame({"t": texts})
+    raw = frame.drop_nulls().unique("t", keep="first", maintain_order=True)["t"]
+    lengths = raw.str.len_chars().to_numpy().astype(np.int64)
+    cps, starts = _code_points(raw, lengths)
+    lut = lowercase_code_map(cps)
+    if lut is None:
+        return None
+    cps = wordkernels.map_codes(cps, lut, _BLOCKS)
+    hashes = wordkernels.text_hashes(cps, starts, _BLOCKS)
+    # each raw text's representative: the first raw text with the same lower-cased hash
+    by_hash = pl.DataFrame({"h": hashes}).with_row_index("i")
+    firsts = by_hash.group_by("h", maintain_order=True).agg(pl.col("i").first().alias("rep"))
+    rep = by_hash.join(firsts, on="h", how="left", maintain_order="left")["rep"].to_numpy()
+    rep = rep.astype(np.int64)
+    if not wordkernels.texts_equal(cps, starts, rep, _BLOCKS):
+        return None  # a hash collision: let polars compare the strings
+    distinct = np.flatnonzero(rep == np.arange(len(rep)))  # in order of first appearance
+    lengths = lengths[distinct]
+    d_starts = np.zeros(len(distinct) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=d_starts[1:])
+    d_cps = wordkernels.gather_texts(cps, starts, distinct, d_starts, _BLOCKS)
+    d_cps, d_starts, n_words, keep, word = _keep_worded(d_cps, d_starts)
+    doc_of_distinct = np.full(len(distinct), -1, dtype=np.int64)
+    doc_of_distinct[keep] = np.arange(int(keep.sum()))
+    doc_of_raw = np.full(len(rep), -1, dtype=np.int64)
+    doc_of_raw[distinct] = doc_of_distinct
+    doc_of_raw = doc_of_raw[rep]
+    raw_ids = pl.DataFrame({"t": raw}).with_row_index("raw")
+    row_raw = frame.join(raw_ids, on="t", how="left", maintain_order="left")["raw"]
+    row_raw = row_raw.cast(pl.Int64).fill_null(-1).to_numpy()
+    doc_of_item = np.full(len(row_raw), -1, dtype=np.int64)
+    present = row_raw >= 0
+    doc_of_item[present] = doc_of_raw[row_raw[present]]
+    return doc_of_item, d_cps, d_starts, n_words, word
 
 
 class CharGrams:

@@ -514,3 +514,68 @@ def utf8_decode(data, offsets, starts, out, n_blocks):
                 o += 1
             ok[b] &= o == starts[t + 1]
     return ok.all()
+
+
+# --------------------------------------------------------------------- whole texts
+@njit(cache=True, parallel=True)
+def map_codes(codes, lut, n_blocks):
+    """lut[codes] (same dtype), in parallel blocks."""
+    out = np.empty(len(codes), codes.dtype)
+    per = (len(codes) + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        for i in range(b * per, min(len(codes), (b + 1) * per)):
+            out[i] = lut[codes[i]]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def text_hashes(codes, starts, n_blocks):
+    """A 64-bit FNV-1a hash of each text's code points and length (as int64)."""
+    n = len(starts) - 1
+    out = np.empty(n, np.int64)
+    per = (n + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        for t in range(b * per, min(n, (b + 1) * per)):
+            h = np.uint64(0xCBF29CE484222325)
+            for i in range(starts[t], starts[t + 1]):
+                h = (h ^ np.uint64(codes[i])) * np.uint64(0x100000001B3)
+            h = (h ^ np.uint64(starts[t + 1] - starts[t])) * np.uint64(0x100000001B3)
+            out[t] = np.int64(h)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def texts_equal(codes, starts, other, n_blocks):
+    """Whether every text t equals text other[t] (code point by code point)."""
+    n = len(starts) - 1
+    ok = np.ones(n_blocks, np.bool_)
+    per = (n + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        for t in range(b * per, min(n, (b + 1) * per)):
+            u = other[t]
+            if u == t:
+                continue
+            length = starts[t + 1] - starts[t]
+            if starts[u + 1] - starts[u] != length:
+                ok[b] = False
+                continue
+            for k in range(length):
+                if codes[starts[t] + k] != codes[starts[u] + k]:
+                    ok[b] = False
+                    break
+    return ok.all()
+
+
+@njit(cache=True, parallel=True)
+def gather_texts(codes, starts, which, new_starts, n_blocks):
+    """The texts ``which`` back to back (at ``new_starts``)."""
+    out = np.empty(new_starts[-1], codes.dtype)
+    n = len(which)
+    per = (n + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        for j in range(b * per, min(n, (b + 1) * per)):
+            s = starts[which[j]]
+            o = new_starts[j]
+            for k in range(new_starts[j + 1] - o):
+                out[o + k] = codes[s + k]
+    return out

@@ -12,7 +12,14 @@ import pytest
 import scipy.sparse as sp
 
 from featurestore.features import kernels, wordkernels
-from featurestore.features.text import FieldIndex, _code_points, _order_csr, token_forms
+from featurestore.features.text import (
+    FieldIndex,
+    _code_points,
+    _documents_by_code_map,
+    _documents_by_polars,
+    _order_csr,
+    token_forms,
+)
 from featurestore.features.tokens import tokenize
 
 # whitespace for str.split(): ASCII, the \x1c-\x1f separators (Python only), NEL, NBSP, Unicode
@@ -310,3 +317,30 @@ def test_code_points_decode_utf8_as_python(texts):
 def test_code_points_reject_wrong_lengths():
     with pytest.raises(ValueError, match="lengths"):
         _code_points(pl.Series(["ab", "c"]), np.array([1, 2]))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],  # the code-map path
+        ["ΟΔΟΣ ΣΑΣ"],  # capital sigma: the polars path
+        ["İstanbul"],  # lower case of two characters: the polars path
+        ["𝔘 Word"],  # beyond the BMP (uint32 code points)
+    ],
+)
+def test_documents_equal_polars_lowercase_path(extra):
+    rng = random.Random(2)
+    words = ["Кот", "кот", "КОТ", "Ёж", "ёж", "Apple", "APPLE", "12", "ß", "Ǆ", "ǅ", "ǆ", "Ω"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) for _ in range(300)]
+    texts += [None, "", " , ", "КОТ кот", "кот КОТ", "Кот кот", *extra]
+    series = pl.Series(texts, dtype=pl.String)
+    want = _documents_by_polars(series)
+    got = _documents_by_code_map(series)
+    if extra and extra[0][0] in "Οİ":
+        assert got is None
+        return
+    assert got is not None
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    ix = FieldIndex(series)
+    assert np.array_equal(ix.doc_of_item, want[0])
