@@ -15,9 +15,9 @@ from featurestore.features import kernels, wordkernels
 from featurestore.features.text import (
     FieldIndex,
     _code_points,
+    _dense_ids,
     _documents_by_code_map,
     _documents_by_polars,
-    _order_csr,
     token_forms,
 )
 from featurestore.features.tokens import tokenize
@@ -105,10 +105,50 @@ def test_fuzz_token_forms_on_field_index(spaces, recoded):
 
 
 # -- word n-grams ------------------------------------------------------------------------------
+def _order_csr(
+    rows: np.ndarray, keys: np.ndarray, n_rows: int, n_cols: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(indptr, indices, float32 counts, column count) of the occurrences (rows[i], keys[i]).
+
+    Columns are dense ids of the distinct keys in key order, or the keys themselves when
+    ``n_cols`` says they already are ids 0..n_cols-1; each row's columns come out sorted.
+    """
+    if n_cols is None:
+        cols, n_cols = _dense_ids(keys)
+    else:
+        cols = keys
+    if len(cols) == 0:
+        return np.zeros(n_rows + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0
+    flat = pl.Series(rows.astype(np.int64) * n_cols + cols).sort().to_numpy()
+    del cols
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    counts = np.diff(np.r_[starts, len(flat)]).astype(np.float32)
+    distinct = flat[starts]
+    del flat, starts
+    row = distinct // n_cols
+    indices = (distinct - row * n_cols).astype(np.int32)
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+    return indptr, indices, counts, n_cols
+
+
+def _reference_token_ids(ix: FieldIndex) -> tuple[np.ndarray, np.ndarray, int]:
+    """Session 5's token ids: word hashes numbered in order of first appearance by polars."""
+    cps, starts = ix.codes
+    offsets = np.zeros(ix.n_docs + 1, dtype=np.int64)
+    np.cumsum(ix.doc_words.astype(np.int64), out=offsets[1:])
+    keys = kernels.word_token_keys(cps, starts, ix._word, offsets)
+    ids, vocab = _dense_ids(keys.view(np.int64), first_seen=True)
+    docs = np.repeat(np.arange(ix.n_docs, dtype=np.int64), np.diff(offsets))
+    return docs, ids.astype(np.int64), vocab
+
+
 def _reference_word_ngrams(ix: FieldIndex) -> sp.csr_matrix:
     """The session-5 build (polars hash-distinct + sort + join per order, then one global sort
     of row * n_cols + col), kept here as the reference the compiled build must equal."""
-    docs, ids, vocab = ix._token_ids
+    docs, ids, vocab = _reference_token_ids(ix)
+    got_docs, got_ids, got_vocab = ix._token_ids
+    assert got_vocab == vocab and np.array_equal(got_ids, ids) and np.array_equal(got_docs, docs)
     indptr, indices, data, n_cols = _order_csr(docs, ids, ix.n_docs, vocab)
     col_n = [np.full(n_cols, 1, dtype=np.int8)]
     base = np.int64(max(vocab, 1))
@@ -344,3 +384,14 @@ def test_documents_equal_polars_lowercase_path(extra):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     ix = FieldIndex(series)
     assert np.array_equal(ix.doc_of_item, want[0])
+
+
+def test_bm25_word_rows_equal_reference():
+    texts = _word_docs(random.Random(6), 400, [f"w{i}" for i in range(50)])
+    ix = FieldIndex(pl.Series(texts, dtype=pl.String))
+    docs, ids, vocab = _reference_token_ids(ix)
+    indptr, indices, counts, n_cols = _order_csr(docs, ids, ix.n_docs, vocab)
+    q, _, _ = ix.bm25
+    assert q.shape == (ix.n_docs, max(n_cols, 1))
+    assert np.array_equal(q.indptr, indptr) and np.array_equal(q.indices, indices)
+    assert np.array_equal(q.data, counts)
