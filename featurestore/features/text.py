@@ -195,7 +195,8 @@ class FieldIndex:
             base = np.int64(max(vocab, 1))
             orders = [(ids.astype(np.int32), offsets, vocab)]  # order 1: word ids are columns
             for n in (2, 3):
-                keys, woff = wordkernels.window_keys(ids, offsets, n, base)
+                mixed = int(base) ** n > 2**63  # exact packing would wrap
+                keys, woff = wordkernels.window_keys(ids, offsets, n, base, mixed)
                 cols, k_cols = wordkernels.dense_ranks(keys, _RANK_PARTS, _BLOCKS)
                 del keys
                 orders.append((cols, woff, int(k_cols)))

@@ -1,8 +1,15 @@
-"""Compiled (numba) kernels over whitespace and word tokens of the per-field documents.
+"""Compiled (numba) kernels behind the per-field text indexes (``text.FieldIndex``).
 
-* ``token_forms``: each document's whitespace tokens sorted (Python string order) and joined by
-  one space, with and without repeated tokens: what rapidfuzz's token scorers compare. Exactly
-  ``" ".join(sorted(t.split()))`` and ``" ".join(dict.fromkeys(sorted(t.split())))``.
+* **Documents**: the texts' UTF-8 Arrow buffer decoded to code points (``utf8_decode``),
+  lower-cased through a per-character table (``map_codes``), and equal documents found by a
+  64-bit hash checked in full (``text_hashes``, ``texts_equal``, ``gather_texts``).
+* **Whitespace tokens** (``token_forms``): each document's tokens sorted (Python string order)
+  and joined by one space, with and without repeated tokens: what rapidfuzz's token scorers
+  compare. Exactly ``" ".join(sorted(t.split()))`` and
+  ``" ".join(dict.fromkeys(sorted(t.split())))``.
+* **Word n-gram rows**: the key of every n-token window (``window_keys``), dense column ids in
+  key order without sorting all keys (``dense_ranks``), and each row's few columns sorted and
+  counted in place (``sort_rows``, ``write_row_runs``).
 
 Kernels run in parallel over documents (``numba.prange``) and are cached on disk after the first
 compilation. Texts are code point arrays back to back (uint8, uint16 or uint32, see
@@ -16,6 +23,8 @@ from numba import njit, prange
 
 _SPACE = 32
 _FIB = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
 _NEWLINE = 10
 
 
@@ -232,12 +241,16 @@ def token_forms(codes, starts, space, n_blocks):
 
 # --------------------------------------------------------------------- word n-gram rows
 @njit(cache=True, parallel=True)
-def window_keys(ids, offsets, n, base):
+def window_keys(ids, offsets, n, base, mixed):
     """Keys of every n-token window inside one document, in document order.
 
-    ``ids``: token ids of all documents back to back (document d's at offsets[d]:offsets[d+1]).
-    The key of the window at token j is ((ids[j] * base + ids[j+1]) * base + ...) in wrapping
-    int64 arithmetic (numpy's). Returns (keys, window offsets per document).
+    ``ids``: token ids (0 <= id < base) of all documents back to back (document d's at
+    offsets[d]:offsets[d+1]). The key of the window at token j packs the ids exactly,
+    ((ids[j] * base + ids[j+1]) * base + ...), when base**n fits in int64; otherwise
+    (``mixed``: a vocabulary of more than ~2M words for 3-grams) packing would wrap and could give
+    two different windows one key, so the ids are mixed into a 64-bit FNV-1a-style hash instead
+    (two distinct windows share a key with probability ~K^2 / 2^64 for K distinct windows, as for
+    the token hashes). Returns (keys, window offsets per document).
     """
     n_docs = len(offsets) - 1
     woff = np.zeros(n_docs + 1, np.int64)
@@ -247,10 +260,16 @@ def window_keys(ids, offsets, n, base):
     for d in prange(n_docs):
         o = woff[d]
         for j in range(offsets[d], offsets[d + 1] - n + 1):
-            key = ids[j]
-            for k in range(1, n):
-                key = key * base + ids[j + k]
-            keys[o] = key
+            if mixed:
+                h = _FNV_OFFSET
+                for k in range(n):
+                    h = (h ^ np.uint64(ids[j + k])) * _FNV_PRIME
+                keys[o] = np.int64(h)
+            else:
+                key = ids[j]
+                for k in range(1, n):
+                    key = key * base + ids[j + k]
+                keys[o] = key
             o += 1
     return keys, woff
 

@@ -264,25 +264,47 @@ def test_dense_ranks_equal_unique_inverse(n_parts):
     assert k == 0 and len(cols) == 0
 
 
-def test_window_keys_wrap_as_numpy():
+def _windows(ids, offsets, n):
+    """Every n-token window inside one document, as tuples, and the window offsets."""
+    out, off = [], [0]
+    for d in range(len(offsets) - 1):
+        doc = ids[offsets[d] : offsets[d + 1]].tolist()
+        out += [tuple(doc[j : j + n]) for j in range(len(doc) - n + 1)]
+        off.append(len(out))
+    return out, off
+
+
+def test_window_keys_pack_ids_exactly_when_they_fit():
     rng = np.random.default_rng(0)
-    base = np.int64(3_000_000)  # base**3 > 2**63: keys wrap
+    base = 2_000_000  # base**3 < 2**63
     ids = rng.integers(0, base, 500).astype(np.int64)
     offsets = np.array([0, 0, 1, 3, 200, 500], dtype=np.int64)
     for n in (2, 3):
-        keys, woff = wordkernels.window_keys(ids, offsets, n, base)
-        want, want_off = [], [0]
-        for d in range(len(offsets) - 1):
-            doc = ids[offsets[d] : offsets[d + 1]]
-            for j in range(len(doc) - n + 1):
-                key = doc[j]
-                for k in range(1, n):
-                    with np.errstate(over="ignore"):
-                        key = key * base + doc[j + k]
-                want.append(key)
-            want_off.append(len(want))
-        assert np.array_equal(keys, np.array(want, dtype=np.int64))
-        assert np.array_equal(woff, want_off)
+        keys, woff = wordkernels.window_keys(ids, offsets, n, np.int64(base), False)
+        windows, want_off = _windows(ids, offsets, n)
+        packed = [sum(t * base ** (n - 1 - k) for k, t in enumerate(w)) for w in windows]
+        assert keys.tolist() == packed  # Python integers: no wrap-around
+        assert woff.tolist() == want_off
+
+
+def test_window_keys_hash_when_packing_would_wrap():
+    """With base = 2**22, packing (a, b, c) as a * 2**44 + b * 2**22 + c wraps: (2**20, 0, 0)
+    would get the key of (0, 0, 0). The index mixes the ids instead (FieldIndex passes mixed
+    when base**n > 2**63); equal windows keep equal keys."""
+    base = 2**22
+    assert base**3 > 2**63
+    rng = np.random.default_rng(1)
+    ids = np.concatenate([[0, 0, 0, 2**20, 0, 0, 0, 0, 0], rng.integers(0, base, 3000)])
+    ids = ids.astype(np.int64)
+    offsets = np.array([0, 3, 6, 9, len(ids)], dtype=np.int64)
+    keys, woff = wordkernels.window_keys(ids, offsets, 3, np.int64(base), True)
+    windows, want_off = _windows(ids, offsets, 3)
+    assert woff.tolist() == want_off
+    assert keys[0] == keys[2] and keys[0] != keys[1]
+    by_key = {}
+    for k, w in zip(keys.tolist(), windows, strict=True):
+        assert by_key.setdefault(k, w) == w  # one window per key
+    assert len(by_key) == len(set(windows))
 
 
 def test_word_idf_and_antiword_mass_equal_full_computations():
