@@ -649,33 +649,6 @@ def recode(cps, lut):
 
 
 @njit(cache=True)
-def hstack_csr(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b, offset_b):
-    """Rows of CSR matrix A followed, column-wise, by B's with ``offset_b`` added to B's columns.
-
-    Columns stay sorted in every row when all of A's columns are < ``offset_b``. Returns
-    (indptr, indices, data) of the combined matrix.
-    """
-    n_rows = len(indptr_a) - 1
-    indptr = np.zeros(n_rows + 1, np.int64)
-    for r in range(n_rows):
-        size = indptr_a[r + 1] - indptr_a[r] + indptr_b[r + 1] - indptr_b[r]
-        indptr[r + 1] = indptr[r] + size
-    indices = np.empty(indptr[n_rows], np.int32)
-    data = np.empty(indptr[n_rows], data_a.dtype)
-    for r in range(n_rows):
-        k = indptr[r]
-        for i in range(indptr_a[r], indptr_a[r + 1]):
-            indices[k] = indices_a[i]
-            data[k] = data_a[i]
-            k += 1
-        for i in range(indptr_b[r], indptr_b[r + 1]):
-            indices[k] = indices_b[i] + offset_b
-            data[k] = data_b[i]
-            k += 1
-    return indptr, indices, data
-
-
-@njit(cache=True)
 def csr_column_counts_below(indptr, indices, hi):
     """Number of rows holding each column 0..hi-1 (rows' columns sorted: each row is read up
     to its first column >= hi)."""

@@ -160,7 +160,15 @@ def _reference_word_ngrams(ix: FieldIndex) -> sp.csr_matrix:
         same = docs[k:] == docs[:-k]
         key = key[:-1] * base + ids[k:]
         ip, ix_, dt, k_cols = _order_csr(docs[:-k][same], key[same], ix.n_docs)
-        indptr, indices, data = kernels.hstack_csr(indptr, indices, data, ip, ix_, dt, n_cols)
+        stacked = sp.hstack(
+            [
+                sp.csr_matrix((data, indices, indptr), shape=(ix.n_docs, n_cols)),
+                sp.csr_matrix((dt, ix_, ip), shape=(ix.n_docs, k_cols)),
+            ],
+            format="csr",
+        )
+        stacked.sort_indices()
+        indptr, indices, data = stacked.indptr, stacked.indices, stacked.data
         col_n.append(np.full(k_cols, n, dtype=np.int8))
         n_cols += k_cols
     counts = sp.csr_matrix((data, indices, indptr), shape=(ix.n_docs, max(n_cols, 1)))
