@@ -37,18 +37,15 @@ _NORM_BATCH = 4_000_000  # n-grams per batch of the TF-IDF norm pass (~36 bytes 
 _RANK_PARTS = 1024  # key ranges the word n-gram column ids are found in (wordkernels)
 
 
-def _dense_ids(keys: np.ndarray, *, first_seen: bool = False) -> tuple[np.ndarray, int]:
-    """Dense column ids 0..K-1 for arbitrary integer keys, in key order (or, ``first_seen``, in
-    order of first appearance).
+def _first_seen_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense ids 0..K-1 for arbitrary integer keys, in order of first appearance.
 
-    Hash-distinct, sort only the K distinct keys, then a hash join (polars, multithreaded):
-    faster than ranking all keys.
+    Hash-distinct and a hash join (polars, multithreaded): no sort of the keys.
     """
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int32), 0
     k = pl.Series("k", keys)
-    distinct = k.unique(maintain_order=True) if first_seen else k.unique().sort()
-    distinct = pl.DataFrame({"k": distinct}).with_row_index("id")
+    distinct = pl.DataFrame({"k": k.unique(maintain_order=True)}).with_row_index("id")
     ids = pl.DataFrame({"k": k}).join(distinct, on="k", how="left", maintain_order="left")["id"]
     return ids.to_numpy().astype(np.int32), distinct.height
 
@@ -173,7 +170,7 @@ class FieldIndex:
         keys = kernels.word_token_keys(cps, starts, self._word, offsets)
         # ids in order of first appearance: frequent words get small ids, which keeps the word
         # n-gram keys built from them compact
-        ids, vocab = _dense_ids(keys.view(np.int64), first_seen=True)
+        ids, vocab = _first_seen_ids(keys.view(np.int64))
         docs = np.repeat(np.arange(self.n_docs, dtype=np.int64), np.diff(offsets))
         return docs, ids.astype(np.int64), vocab
 
@@ -543,27 +540,28 @@ def _present_codes(cps: np.ndarray) -> np.ndarray:
     return np.unique(cps)
 
 
+def _code_point_table(cps: np.ndarray, test) -> np.ndarray:
+    """Lookup table by code point: ``test(chr(c))`` for each distinct character of the corpus
+    (a few hundred at most), False elsewhere."""
+    present = _present_codes(cps)
+    table = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.bool_)
+    for c in present.tolist():
+        table[c] = test(chr(c))
+    return table
+
+
 def word_code_points(cps: np.ndarray) -> np.ndarray:
     """Lookup table by code point: True for the characters a word token is made of.
 
-    The same test as ``textclean.tokenize`` (``str.isalnum``: letters and digits), decided once
-    per distinct character of the corpus.
+    The same test as ``textclean.tokenize`` (``str.isalnum``: letters and digits).
     """
-    present = _present_codes(cps)
-    word = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.bool_)
-    for c in present.tolist():  # distinct characters: a few hundred at most
-        word[c] = chr(c).isalnum()
-    return word
+    return _code_point_table(cps, str.isalnum)
 
 
 def whitespace_code_points(codes: np.ndarray) -> np.ndarray:
     """Lookup table by code point: True for the characters ``str.split()`` splits on
-    (``str.isspace``), decided once per distinct character of ``codes``."""
-    present = _present_codes(codes)
-    space = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.bool_)
-    for c in present.tolist():  # distinct characters: a few hundred at most
-        space[c] = chr(c).isspace()
-    return space
+    (``str.isspace``)."""
+    return _code_point_table(codes, str.isspace)
 
 
 def byte_alphabet(cps: np.ndarray) -> np.ndarray | None:

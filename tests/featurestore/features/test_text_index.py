@@ -15,9 +15,9 @@ from featurestore.features import kernels, wordkernels
 from featurestore.features.text import (
     FieldIndex,
     _code_points,
-    _dense_ids,
     _documents_by_code_map,
     _documents_by_polars,
+    _first_seen_ids,
     token_forms,
 )
 from featurestore.features.tokens import tokenize
@@ -114,7 +114,8 @@ def _order_csr(
     ``n_cols`` says they already are ids 0..n_cols-1; each row's columns come out sorted.
     """
     if n_cols is None:
-        cols, n_cols = _dense_ids(keys)
+        distinct, cols = np.unique(keys, return_inverse=True)  # ids in key order
+        n_cols = len(distinct)
     else:
         cols = keys
     if len(cols) == 0:
@@ -138,7 +139,7 @@ def _reference_token_ids(ix: FieldIndex) -> tuple[np.ndarray, np.ndarray, int]:
     offsets = np.zeros(ix.n_docs + 1, dtype=np.int64)
     np.cumsum(ix.doc_words.astype(np.int64), out=offsets[1:])
     keys = kernels.word_token_keys(cps, starts, ix._word, offsets)
-    ids, vocab = _dense_ids(keys.view(np.int64), first_seen=True)
+    ids, vocab = _first_seen_ids(keys.view(np.int64))
     docs = np.repeat(np.arange(ix.n_docs, dtype=np.int64), np.diff(offsets))
     return docs, ids.astype(np.int64), vocab
 
