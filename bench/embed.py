@@ -12,8 +12,10 @@ Every case runs ``--repeats`` times, interleaved with its baseline; the best tim
 Uses the tiny RANDOM-WEIGHT demo models unless --model / --clip-arch + --clip-checkpoint are given;
 with a tiny model the figures measure engine overhead more than model compute. ``--demo-shape
 rubert-tiny2`` builds a RANDOM-WEIGHT text model with the layer sizes of cointegrated/rubert-tiny2
-(hidden 312, 3 layers, 12 heads, intermediate 600; demo vocabulary) to see the figures for a model
-whose compute dominates.
+(hidden 312, 3 layers, 12 heads, intermediate 600) to see the figures for a model whose compute
+dominates; its vocabulary (``--demo-vocab``) is by default one of rubert-tiny2's size (83,828 pieces)
+built from the word-frequency lists in ../shared/data/wordfreq, so texts split into about as many
+tokens as with the real model (the 748-piece demo vocabulary splits them into ~2.3x as many).
 Texts are sentences from ../shared/data/sentences (benchmark-only reference data) when present.
 """
 
@@ -32,7 +34,11 @@ import numpy as np
 
 from encoders.demo_models import TEXT_SHAPES
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentences"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED / "sentences"
+WORDFREQ = SHARED / "wordfreq"
+#: cointegrated/rubert-tiny2's vocabulary size.
+RUBERT_TINY2_VOCAB = 83_828
 
 
 def load_sentences(n: int, seed: int) -> list[str]:
@@ -51,6 +57,37 @@ def load_sentences(n: int, seed: int) -> list[str]:
         out.append(f"{lines[i % len(lines)]} #{i}")
         i += 1
     return out
+
+
+def frequency_vocab(size: int) -> dict[str, int]:
+    """A WordPiece vocabulary of ``size`` tokens from the Russian and English word-frequency lists.
+
+    Built deterministically (``tokenizers``' trainer breaks ties in hash order): the special
+    tokens, every character (word-initial and ``##``), the 2-4 character endings of the listed
+    words as ``##`` pieces, then whole words, most frequent first, until ``size``. Frequent words
+    are one token and rarer ones split into a known start and endings, as in a real vocabulary.
+    """
+    from tokenizers import normalizers, pre_tokenizers
+
+    norm = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
+    pre = pre_tokenizers.BertPreTokenizer()
+    counts: dict[str, int] = {}
+    for name in ("ru_50k_clean.txt", "en_50k_clean.txt"):
+        for line in (WORDFREQ / name).read_text(encoding="utf-8").splitlines():
+            word, count = line.rsplit(" ", 1)
+            for piece, _ in pre.pre_tokenize_str(norm.normalize_str(word)):
+                counts[piece] = counts.get(piece, 0) + int(count)
+    words = sorted(counts, key=lambda w: (-counts[w], w))
+    chars = sorted({c for w in words for c in w})
+    endings = sorted({w[-k:] for w in words for k in (2, 3, 4) if len(w) > k})
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokens += chars + ["##" + c for c in chars] + ["##" + e for e in endings]
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    for w in words:
+        if len(vocab) >= size:
+            break
+        vocab.setdefault(w, len(vocab))
+    return vocab
 
 
 def timed(fn):
@@ -244,6 +281,13 @@ def main() -> int:
         choices=sorted(TEXT_SHAPES),
         help="layer sizes of the random-weight text model built when --model is not given",
     )
+    parser.add_argument(
+        "--demo-vocab",
+        choices=("frequency", "demo"),
+        help="vocabulary of the random-weight text model: 'frequency' (rubert-tiny2's size, from "
+        "../shared/data/wordfreq; the default for shapes other than 'demo' when the lists are "
+        "there) or the demo model's own 748 pieces",
+    )
     parser.add_argument("--clip-arch", help="open_clip architecture (default: demo model)")
     parser.add_argument("--clip-pretrained")
     parser.add_argument("--clip-checkpoint")
@@ -273,8 +317,13 @@ def main() -> int:
 
     models_dir = tempfile.mkdtemp(prefix="bench_models_")
     demo_text = args.model is None
+    vocab_source = args.demo_vocab or (
+        "frequency" if args.demo_shape != "demo" and WORDFREQ.exists() else "demo"
+    )
     model = args.model or build_demo_text_model(
-        os.path.join(models_dir, "text"), **TEXT_SHAPES[args.demo_shape]
+        os.path.join(models_dir, "text"),
+        **TEXT_SHAPES[args.demo_shape],
+        vocab=frequency_vocab(RUBERT_TINY2_VOCAB) if vocab_source == "frequency" else None,
     )
     demo_clip = args.clip_arch is None
     if demo_clip:
@@ -290,6 +339,7 @@ def main() -> int:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "text_demo_shape": args.demo_shape if demo_text else None,
+        "text_demo_vocab": vocab_source if demo_text else None,
         "text": bench_text(args, model, demo_text),
     }
     if args.images:

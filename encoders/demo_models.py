@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 DEMO_LABEL = "RANDOM WEIGHTS - DEMO/TEST ONLY"
@@ -112,7 +113,8 @@ def is_demo_model(path: str | os.PathLike[str]) -> bool:
 
 
 #: Random-weight BERT shapes for benchmarks: the default tiny demo model, and one shaped like
-#: cointegrated/rubert-tiny2 (its layer sizes only: the vocabulary is still the demo one).
+#: cointegrated/rubert-tiny2 (its layer sizes; the vocabulary is the demo one unless the caller
+#: passes one: ``bench/embed.py`` builds one of rubert-tiny2's size from word-frequency lists).
 TEXT_SHAPES: dict[str, dict[str, int]] = {
     "demo": {
         "hidden_size": 64,
@@ -140,6 +142,7 @@ def build_demo_text_model(
     intermediate_size: int | None = None,
     max_seq_length: int = 128,
     seed: int = DEMO_SEED,
+    vocab: Mapping[str, int] | None = None,
 ) -> str:
     """Build a tiny random-weight BERT sentence-transformers model in ``out_dir``; return its path.
 
@@ -147,6 +150,8 @@ def build_demo_text_model(
     corpus, so the model tokenises text like a real BERT would; the weights are random (seeded).
     The defaults are the tiny test/demo model; ``TEXT_SHAPES`` holds larger shapes for benchmarks
     (``build_demo_text_model(out, **TEXT_SHAPES["rubert-tiny2"])``), still random weights.
+    ``vocab`` (token -> id, with ``[PAD] [UNK] [CLS] [SEP] [MASK]``) replaces the demo vocabulary,
+    e.g. one of a real model's size so that texts split into as many tokens as they would there.
     """
     import torch
     from sentence_transformers import SentenceTransformer
@@ -158,7 +163,11 @@ def build_demo_text_model(
     out.mkdir(parents=True, exist_ok=True)
     hf_dir = out / "_hf_bert"
 
-    tok = Tokenizer(models.WordPiece(_demo_vocab(), unk_token="[UNK]"))
+    vocab = dict(vocab) if vocab is not None else _demo_vocab()
+    missing = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"} - vocab.keys()
+    if missing:
+        raise ValueError(f"vocab lacks the special tokens {sorted(missing)}")
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")

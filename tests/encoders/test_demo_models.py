@@ -45,3 +45,24 @@ def test_demo_text_model_takes_a_benchmark_shape(tmp_path):
     assert (config["hidden_size"], config["num_hidden_layers"]) == (312, 3)
     assert (config["num_attention_heads"], config["intermediate_size"]) == (12, 600)
     assert is_demo_model(path) and read_model_shape(path) == ModelShape(2048, 312)
+
+
+def test_demo_text_model_takes_a_vocabulary(tmp_path):
+    import pytest
+
+    from encoders.demo_models import build_demo_text_model
+    from encoders.text import SentenceTransformerEncoder
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = {t: i for i, t in enumerate(specials + list("кот") + ["##о", "##т", "кошка", "кот"])}
+    path = build_demo_text_model(tmp_path / "v", vocab=vocab)
+    encoder = SentenceTransformerEncoder(path, device="cpu")
+    assert encoder.tokenizer.get_vocab() == vocab
+    # a listed word is one piece; an unlisted one splits into the listed start and endings
+    assert encoder.tokenizer.tokenize("Кошка кото") == ["кошка", "кот", "##о"]
+    ids, lengths = encoder.token_lengths(["кошка кот"])
+    assert list(ids[0]) == [vocab["[CLS]"], vocab["кошка"], vocab["кот"], vocab["[SEP]"]]
+    assert list(lengths) == [4]
+
+    with pytest.raises(ValueError, match=r"\[MASK\]"):
+        build_demo_text_model(tmp_path / "bad", vocab={t: i for i, t in enumerate(specials[:4])})
