@@ -7,8 +7,11 @@ the handler only.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import uuid
+from pathlib import Path
 
 
 def add_command(subparsers) -> None:
@@ -39,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
     from featurestore.features import pair_features
+    from featurestore.storage import PARQUET_COMPRESSION, dictionary_columns
 
     items = pl.read_parquet(args.items)
     pairs = pl.read_parquet(args.pairs)
@@ -54,16 +58,29 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"pair-features: {args.pairs}: {exc}", file=sys.stderr)
         return 2
+    # Written next to --out and renamed into place when complete: a crash or a bad chunk leaves
+    # any earlier --out as it was, never a half-written file.
+    out = Path(args.out)
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
     t0 = time.perf_counter()
     done = 0
-    with pq.ParquetWriter(args.out, stream.schema) as writer:
-        for table in stream:
-            writer.write_table(table)
-            done += table.num_rows
-            rate = done / max(time.perf_counter() - t0, 1e-9)
-            print(
-                f"pair-features: {done}/{stream.stats.rows_out} pairs ({rate:,.0f}/s)",
-                file=sys.stderr,
-            )
+    try:
+        with pq.ParquetWriter(
+            tmp,
+            stream.schema,
+            compression=PARQUET_COMPRESSION,
+            use_dictionary=dictionary_columns(stream.schema),
+        ) as writer:
+            for table in stream:
+                writer.write_table(table)
+                done += table.num_rows
+                rate = done / max(time.perf_counter() - t0, 1e-9)
+                print(
+                    f"pair-features: {done}/{stream.stats.rows_out} pairs ({rate:,.0f}/s)",
+                    file=sys.stderr,
+                )
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     print(f"pair-features: wrote {args.out}; stats {stream.stats.as_dict()}", file=sys.stderr)
     return 0

@@ -96,6 +96,30 @@ def test_write_rejects_bad_schema_and_partition(tmp_path):
     assert visible_files(store.root) == []
 
 
+def test_parquet_dictionary_only_for_repeating_columns(tmp_path):
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array([0.5, 1.0] * 4, pa.float16()), 2)
+    table = pa.table(
+        {
+            "item_id": ["a", "b", "a", "b"],
+            "category": pa.array([1, 1, 2, 1], pa.int32()),
+            "sim": pa.array([0.1, 0.2, 0.1, 0.3], pa.float32()),
+            "embedding": vectors,
+        }
+    )
+    assert storage.dictionary_columns(table.schema) == ["item_id", "category"]
+    written = storage.write_parquet_atomic(str(tmp_path / "t.parquet"), table)
+    meta = pq.ParquetFile(written.path).metadata.row_group(0)
+    encodings = {
+        meta.column(i).path_in_schema: set(meta.column(i).encodings)
+        for i in range(meta.num_columns)
+    }
+    dictionary = {"RLE_DICTIONARY", "PLAIN_DICTIONARY"}
+    assert encodings["item_id"] & dictionary and encodings["category"] & dictionary
+    assert not encodings["sim"] & dictionary
+    assert not encodings["embedding.list.element"] & dictionary
+    assert pq.read_table(written.path).equals(table)
+
+
 def test_failed_write_leaves_old_partition(tmp_path, monkeypatch):
     store = FeatureStore(str(tmp_path / "s"))
     pf(store, pairs_frame([1.0, 2.0]), "2024-01-01")

@@ -487,6 +487,46 @@ def test_cli_writes_parquet(tmp_path, data):
     )
 
 
+def test_cli_failure_keeps_the_earlier_output(tmp_path, data, monkeypatch):
+    """A run that fails after its first chunk leaves the earlier --out as it was, and no temp file."""
+    import argparse
+    from types import SimpleNamespace
+
+    import featurestore.features as features
+    from featurestore.features.cli import add_command
+
+    items, pairs = data
+    items.write_parquet(tmp_path / "items.parquet")
+    pairs.write_parquet(tmp_path / "pairs.parquet")
+    (tmp_path / "f.parquet").write_bytes(b"earlier run")
+    schema = pair_feature_schema("core")
+
+    class FailingStream:
+        def __init__(self, *args, **kwargs):
+            self.schema = schema
+            self.stats = SimpleNamespace(rows_out=2, as_dict=dict)
+
+        def __iter__(self):
+            yield schema.empty_table()
+            raise RuntimeError("chunk 2 failed")
+
+    monkeypatch.setattr(features, "pair_features", FailingStream)
+    parser = argparse.ArgumentParser()
+    add_command(parser.add_subparsers())
+    args = parser.parse_args(
+        ["pair-features", "--items", str(tmp_path / "items.parquet"), "--pairs"]
+        + [str(tmp_path / "pairs.parquet"), "--out", str(tmp_path / "f.parquet")]
+    )
+    with pytest.raises(RuntimeError, match="chunk 2"):
+        args.func(args)
+    assert (tmp_path / "f.parquet").read_bytes() == b"earlier run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "f.parquet",
+        "items.parquet",
+        "pairs.parquet",
+    ]
+
+
 def test_char_tfidf_cosine_matches_dense_reference(data):
     """Char 3-5-gram TF-IDF: raw counts x smooth idf over the distinct texts, L2-normalised."""
     items, pairs = data
