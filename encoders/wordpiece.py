@@ -241,7 +241,10 @@ class FastWordPiece:
 
         ``_first`` / ``_cont`` map every prefix of a vocabulary piece to the piece's id, or to -1
         when the prefix itself is no piece, so the scan at a position stops as soon as no piece can
-        start with the characters read (the longest piece seen so far is the match). (Sharing the
+        start with the characters read (the longest piece seen so far is the match). The word is
+        looked up whole first: with a vocabulary of a real model's size most words are one piece,
+        and that is one look-up instead of one per character (24,637 distinct words: 90 -> 70 ms
+        with rubert-tiny2's vocabulary size, the same with the 748-piece demo one). (Sharing the
         pieces of common word endings between words was tried: slower.)
         """
         first, cont, unk, max_chars = self._first, self._cont, self._unk, self._max_chars
@@ -250,6 +253,10 @@ class FastWordPiece:
             n = len(word)
             if n > max_chars:
                 out.append([unk])
+                continue
+            whole = first.get(word)
+            if whole is not None and whole >= 0:  # the word is one piece: the longest match
+                out.append([whole])
                 continue
             pieces, start, table = [], 0, first
             while start < n:
