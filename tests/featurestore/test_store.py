@@ -96,7 +96,7 @@ def test_write_rejects_bad_schema_and_partition(tmp_path):
     assert visible_files(store.root) == []
 
 
-def test_parquet_dictionary_only_for_repeating_columns(tmp_path):
+def test_parquet_dictionary_not_for_vectors(tmp_path):
     vectors = pa.FixedSizeListArray.from_arrays(pa.array([0.5, 1.0] * 4, pa.float16()), 2)
     table = pa.table(
         {
@@ -106,7 +106,7 @@ def test_parquet_dictionary_only_for_repeating_columns(tmp_path):
             "embedding": vectors,
         }
     )
-    assert storage.dictionary_columns(table.schema) == ["item_id", "category"]
+    assert storage.dictionary_columns(table.schema) == ["item_id", "category", "sim"]
     written = storage.write_parquet_atomic(str(tmp_path / "t.parquet"), table)
     meta = pq.ParquetFile(written.path).metadata.row_group(0)
     encodings = {
@@ -114,8 +114,7 @@ def test_parquet_dictionary_only_for_repeating_columns(tmp_path):
         for i in range(meta.num_columns)
     }
     dictionary = {"RLE_DICTIONARY", "PLAIN_DICTIONARY"}
-    assert encodings["item_id"] & dictionary and encodings["category"] & dictionary
-    assert not encodings["sim"] & dictionary
+    assert all(encodings[c] & dictionary for c in ("item_id", "category", "sim"))
     assert not encodings["embedding.list.element"] & dictionary
     assert pq.read_table(written.path).equals(table)
 
