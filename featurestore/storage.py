@@ -96,17 +96,16 @@ def write_parquet_atomic(
     fs, fs_path = filesystem(path)
     parent = fs_path.rsplit("/", 1)[0]
     fs.makedirs(parent, exist_ok=True)
+    options = {
+        "compression": PARQUET_COMPRESSION,
+        "row_group_size": row_group_rows,
+        "use_dictionary": dictionary_columns(table.schema),
+    }
     if is_local(path):
         final = local_path(fs_path)
         tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
         try:
-            pq.write_table(
-                table,
-                tmp,
-                compression=PARQUET_COMPRESSION,
-                row_group_size=row_group_rows,
-                use_dictionary=dictionary_columns(table.schema),
-            )
+            pq.write_table(table, tmp, **options)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             size, digest = _size_and_digest_local(tmp)
@@ -116,13 +115,7 @@ def write_parquet_atomic(
                 os.remove(tmp)
     else:
         sink = pa.BufferOutputStream()
-        pq.write_table(
-            table,
-            sink,
-            compression=PARQUET_COMPRESSION,
-            row_group_size=row_group_rows,
-            use_dictionary=dictionary_columns(table.schema),
-        )
+        pq.write_table(table, sink, **options)
         data = sink.getvalue().to_pybytes()
         with fs.open(fs_path, "wb") as fh:
             fh.write(data)
