@@ -15,7 +15,7 @@ rubert-tiny2`` builds a RANDOM-WEIGHT text model with the layer sizes of cointeg
 (hidden 312, 3 layers, 12 heads, intermediate 600) to see the figures for a model whose compute
 dominates; its vocabulary (``--demo-vocab``) is by default one of rubert-tiny2's size (83,828 pieces)
 built from the word-frequency lists in ../shared/data/wordfreq, so texts split into about as many
-tokens as with the real model (the 748-piece demo vocabulary splits them into ~2.3x as many).
+tokens as with the real model (the 748-piece demo vocabulary splits them into ~2.4x as many).
 Texts are sentences from ../shared/data/sentences (benchmark-only reference data) when present.
 """
 
@@ -65,7 +65,8 @@ def frequency_vocab(size: int) -> dict[str, int]:
     Built deterministically (``tokenizers``' trainer breaks ties in hash order): the special
     tokens, every character (word-initial and ``##``), the 2-4 character endings of the listed
     words as ``##`` pieces, then whole words, most frequent first, until ``size``. Frequent words
-    are one token and rarer ones split into a known start and endings, as in a real vocabulary.
+    are one token; rarer ones split into a listed start (a word or single characters) and listed
+    endings, as with a real vocabulary.
     """
     from tokenizers import normalizers, pre_tokenizers
 

@@ -34,8 +34,8 @@ def token_budget_batches(
     also ends early, once it holds ``min_batch`` rows, before the first text shorter than
     ``(1 - max_padding)`` times its longest: with few texts to sort (a small incremental rerun) a
     budget-full batch would otherwise span lengths 128..40 and spend a third of its work on padding.
-    0.1 rather than 0.2: on texts of ~21 tokens (rubert-tiny2-sized model and vocabulary) padding
-    fell from 14% to 8% of the tokens and the forward took 7-9% less; smaller bounds (0.05) gave
+    0.1 rather than 0.2: on texts of ~21 tokens (rubert-tiny2-sized model and vocabulary) the
+    padding tokens fell from 14% to 8% of the real ones and the forward took 7-9% less; 0.05 gave
     more, smaller batches and no gain (bench/README.md, session 7).
     The loop runs once per batch, not per row.
     """
