@@ -27,7 +27,7 @@ def parse_attributes(items: pl.DataFrame) -> pl.DataFrame:
     JSON is parsed once per distinct attribute string (a loop over distinct values, not rows) into
     flat key / value lists (building polars list columns from Python lists is ~20x slower).
     Unparseable or non-object JSON counts as no attributes for that card. Keys are stripped and
-    lower-cased; two keys equal after that take the value of the last one.
+    lower-cased; two keys equal after that are one key (one row) with the value of the last one.
     """
     if "attributes" not in items.columns:
         return pl.DataFrame(schema=ATTRIBUTES_SCHEMA)
@@ -44,7 +44,7 @@ def parse_attributes(items: pl.DataFrame) -> pl.DataFrame:
         if not isinstance(obj, dict) or not obj:
             continue
         lookup = {str(k).strip().lower(): v for k, v in obj.items()}
-        ks = sorted(str(k).strip().lower() for k in obj)
+        ks = sorted(lookup)  # one row per key: keys equal after strip + lower are one key
         owner.extend([i] * len(ks))
         keys.extend(ks)
         values.extend("" if lookup[k] is None else str(lookup[k]).strip().lower() for k in ks)

@@ -321,6 +321,24 @@ def test_structured_values(data):
     assert math.isnan(out["same_region"])
 
 
+def test_attribute_keys_equal_after_lower_casing_are_one_key():
+    """{"Color": .., "color ": ..} is one key with the last value (it used to crash the run)."""
+    items = pl.DataFrame(
+        {
+            "item_id": ["a", "b"],
+            "attributes": [
+                json.dumps({"Color": "Red", "color ": "Blue", "size": "M"}),
+                json.dumps({"color": "blue", "size": "L"}),
+            ],
+        }
+    )
+    out = compute_pair_features(items, pl.DataFrame({"item_id_1": ["a"], "item_id_2": ["b"]})).row(
+        0, named=True
+    )
+    assert out["attr_key_jaccard"] == 1.0 and out["attr_shared_keys"] == 2
+    assert out["attr_value_exact_share"] == 0.5
+
+
 def _python_quantities(text: str) -> set[tuple[str, float]]:
     """Reference: Python's re with look-around, one text at a time."""
     import re
