@@ -316,7 +316,9 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    models_dir = tempfile.mkdtemp(prefix="bench_models_")
+    # Removed at exit (the demo models are ~120 MB per run).
+    models_tmp = tempfile.TemporaryDirectory(prefix="bench_models_")
+    models_dir = models_tmp.name
     demo_text = args.model is None
     vocab_source = args.demo_vocab or (
         "frequency" if args.demo_shape != "demo" and WORDFREQ.exists() else "demo"

@@ -77,8 +77,13 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=50_000, help="word-list entries for char models")
     ap.add_argument("--text-words", type=int, default=1_000_000, help="words of text, word model")
     ap.add_argument("--lmplz", help="lmplz binary to compare against")
+    ap.add_argument("--keep", action="store_true", help="keep the ARPA files (removed by default)")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench_lmtrain_"))
+    if args.keep:
+        tmp = Path(tempfile.mkdtemp(prefix="bench_lmtrain_"))
+    else:
+        tmp_dir = tempfile.TemporaryDirectory(prefix="bench_lmtrain_")  # removed at exit
+        tmp = Path(tmp_dir.name)
 
     pairs = list(read_corpus([DATA / "wordfreq" / "ru_50k_clean.txt"]))[: args.words]
     char_lines = tmp / "char.txt"
@@ -144,7 +149,9 @@ def main() -> None:
             )
             print(f"  max |diff| vs lmplz: {max_abs_diff(ours, ref):.2e}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process: {rss:.0f} MiB   (files in {tmp})")
+    print(
+        f"peak RSS of this process: {rss:.0f} MiB" + (f"   (files in {tmp})" if args.keep else "")
+    )
 
 
 if __name__ == "__main__":
