@@ -699,8 +699,8 @@ class FeatureStore:
             frame = frame.with_columns(pl.lit(date.max).alias("__as_of"))
         if frame["__as_of"].null_count():
             raise ValueError("keys column 'as_of' has null values: give every row a date")
-        newest = frame["__as_of"].max()
-        snapshot_max = None if newest == date.max else newest.isoformat()
+        newest = frame["__as_of"].max()  # None when keys is empty: no partition is read
+        snapshot_max = None if newest is None or newest == date.max else newest.isoformat()
 
         out = frame
         taken = set(keys.columns)

@@ -471,3 +471,20 @@ def test_training_frame_duplicate_key_in_a_snapshot_gives_one_row(tmp_path):
     early = store.training_frame(keys, ["core"], as_of="2023-06-01")
     assert early.columns == ["item_id_1", "item_id_2", "label", "sim", "core__snapshot"]
     assert early["sim"].null_count() == 2
+
+
+def test_training_frame_empty_keys_gives_empty_frame_with_feature_columns(pit_store):
+    # Labels filtered down to nothing (or a fresh label file with a header only) crashed with
+    # "'NoneType' object has no attribute 'isoformat'" (the max of an empty as_of column).
+    pairs = pl.DataFrame(schema={"item_id_1": pl.String, "item_id_2": pl.String, "label": pl.Int8})
+    for as_of in (None, "2024-02-01"):
+        out = pit_store.training_frame(pairs, ["core", "price"], as_of=as_of)
+        assert out.height == 0
+        assert out.columns == [
+            "item_id_1", "item_id_2", "label", "sim", "core__snapshot",
+            "price_log_1", "price__snapshot_1", "price_log_2", "price__snapshot_2",
+        ]  # fmt: skip
+        assert out.schema["sim"] == pl.Float32
+    dated = pl.DataFrame(schema={"item_id": pl.String, "as_of": pl.Date})
+    out = pit_store.training_frame(dated, ["price"])
+    assert out.columns == ["item_id", "as_of", "price_log", "price__snapshot"]
