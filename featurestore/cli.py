@@ -104,13 +104,14 @@ def _open(args: argparse.Namespace):
 
 
 def _sql(args: argparse.Namespace) -> int:
+    import duckdb
     import polars as pl
 
     from featurestore.store import ReadOnlyQueryError
 
     try:
         frame = _open(args).sql(args.query)
-    except (ReadOnlyQueryError, FileNotFoundError, ValueError) as exc:
+    except (ReadOnlyQueryError, FileNotFoundError, ValueError, duckdb.Error) as exc:
         return _fail(str(exc))
     if args.format == "parquet":
         if not args.out:

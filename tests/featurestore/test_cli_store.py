@@ -102,3 +102,20 @@ def test_features_list_info_vacuum(root, capsys):
     assert run("store", "check", "--store", root) == 0
     assert run("store", "refresh", "--store", root) == 0
     assert run("store", "rebuild-catalog", "--store", root) == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("select no_such_column from pair_features", "no_such_column"),
+        ("select 'x'::int", "Conversion Error"),
+        ("select * from no_such_view", "no_such_view"),
+        ("selec 1", "syntax error"),
+    ],
+)
+def test_sql_with_bad_sql_is_a_message_not_a_traceback(root, capsys, query, words):
+    # A typo in a column name (Binder Error) or a failing cast raised a duckdb exception out of
+    # the handler: the user saw a Python traceback instead of DuckDB's message.
+    assert run("sql", query, "--store", root) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and words in err
