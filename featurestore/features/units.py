@@ -117,11 +117,18 @@ def quantities(texts: pl.Series, *, lowered: bool = False) -> pl.DataFrame:
         .filter(pl.col("tail") == "")
         .join(_DIM_FACTOR, on="unit", how="left")
     )
-    found = found.select(
-        pl.col("row").cast(pl.Int64),
-        "dim",
-        raw=pl.col("num").str.replace(",", ".", literal=True).cast(pl.Float64) * pl.col("factor"),
-    ).drop_nulls()
+    # the regex's \d is any Unicode decimal digit ("５００", "٣٤"), which polars' cast rejects:
+    # Python's float reads them all, once per distinct number string
+    nums = found["num"].unique().drop_nulls()
+    parsed = pl.DataFrame(
+        {"num": nums, "x": [float(v.replace(",", ".")) for v in nums.to_list()]},
+        schema={"num": pl.String, "x": pl.Float64},
+    )
+    found = (
+        found.join(parsed, on="num", how="left", maintain_order="left")
+        .select(pl.col("row").cast(pl.Int64), "dim", raw=pl.col("x") * pl.col("factor"))
+        .drop_nulls()
+    )
     # 6 significant digits as Python's "%.6g" rounds (correctly rounded decimal), done once per
     # distinct value: polars' round_sig_figs differs in the last bit for some values
     raw = found["raw"].unique()

@@ -736,3 +736,15 @@ def test_field_index_tokens_equal_tokenize(astral):
             assert word_of_id.setdefault(i, w) == w, (text, w)
     assert len(set(word_of_id.values())) == len(word_of_id) == vocab
     assert ix.doc_of_item[0] == ix.doc_of_item[1] and ix.n_docs == len(texts) - 4
+
+
+def test_quantities_with_non_ascii_digits():
+    """Full-width / Arabic-Indic digits are digits to the regex: "５００ мл" is 500 ml (the cast to
+    float used to fail and crash the whole pair-feature run)."""
+    from featurestore.features.units import extract_quantities as q
+
+    assert q("вода ５００ мл") == q("вода 0,5 л") == {("volume", 500.0)}
+    assert q("٣٤ кг") == {("mass", 34000.0)}
+    items = pl.DataFrame({"item_id": ["a", "b"], "title": ["вода ５００ мл", "вода 0,5 л"]})
+    out = compute_pair_features(items, pl.DataFrame({"item_id_1": ["a"], "item_id_2": ["b"]}))
+    assert out["title_units_match"].to_list() == [1.0]
