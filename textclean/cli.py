@@ -55,6 +55,10 @@ def _repair(args: argparse.Namespace) -> int:
         return 2
     out, err = sys.stdout, sys.stderr
     stdin = sys.stdin
+    if getattr(stdin, "errors", None) == "strict" and hasattr(stdin, "reconfigure"):
+        # A UTF-8 locale (en_US.UTF-8) gives a strict stdin: one byte that is not UTF-8 would
+        # stop the run. Undecodable bytes become lone surrogates instead, replaced below.
+        stdin.reconfigure(errors="surrogateescape")
     interactive = stdin.isatty()
     batch = 1 if interactive else max(1, args.batch)
     done = 0

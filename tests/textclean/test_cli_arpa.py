@@ -50,6 +50,21 @@ def test_repair_cli_explain_goes_to_stderr(char_lm, monkeypatch):
     assert "cyrillic" in err
 
 
+def test_repair_cli_undecodable_bytes_with_strict_stdin(char_lm, monkeypatch):
+    # Under a UTF-8 locale such as en_US.UTF-8, sys.stdin decodes with errors="strict": one byte
+    # that is not UTF-8 (a stray cp1251 byte) crashed the whole run with UnicodeDecodeError.
+    # The line keeps its place and the bad byte becomes "?", as under the C locale.
+    raw = "Мoлoкo\nцена ".encode() + b"\xff" + b"\nthe quick brown fox\n"
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict", newline="\n")
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    args = _parser().parse_args(["repair", "--lm", str(char_lm)])
+    assert args.handler(args) == 0
+    assert out.getvalue().split("\n") == ["Молоко", "цена ?", "the quick brown fox", ""]
+
+
 def test_repair_cli_bad_lm(tmp_path, monkeypatch):
     rc, out, err = _run(["repair", "--lm", str(tmp_path / "nope.arpa")], "x\n", monkeypatch)
     assert rc == 2 and out == ""
