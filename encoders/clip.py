@@ -218,6 +218,10 @@ class OpenClipImageEncoder(_OpenClipBase):
     def __init__(
         self, arch: str, pretrained: str | None = None, *, workers: int = 2, **kwargs: Any
     ):
+        from encoders.images import DECODE_VERSION
+
+        # The decoding is part of what makes the vectors: a new decoding gets a new cache folder.
+        kwargs.setdefault("preprocessing_version", f"1+decode{DECODE_VERSION}")
         super().__init__(arch, pretrained, **kwargs)
         self.workers = workers
 

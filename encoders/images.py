@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from encoders.hashing import image_hash
 
@@ -83,12 +83,29 @@ def scan_files(
     return [h for h, _ in results], [s for _, s in results]
 
 
+#: Part of the image encoders' model key: bump it when ``decode_image`` changes the pixels it gives,
+#: so vectors cached from the old decoding are not mixed with new ones. 2: EXIF orientation applied,
+#: 16-bit greys scaled to 8 bits (they were clipped to white).
+DECODE_VERSION = "2"
+
+_EXIF_ORIENTATION = 0x0112
+
+
 def decode_image(data: bytes, draft_size: int | None) -> Image.Image:
-    """Decode to RGB; JPEGs in draft mode at no less than ``draft_size`` on each side."""
+    """Decode to RGB, upright as a viewer shows it; JPEGs in draft mode at >= ``draft_size``.
+
+    Phone photos are often stored sideways with an EXIF Orientation tag, so the tag is applied.
+    16-bit greys (Pillow mode ``I;16*``) are scaled to 8 bits: ``convert`` would clip every value
+    above 255, which turns the photo white.
+    """
     img = Image.open(io.BytesIO(data))
     if draft_size and img.format == "JPEG":
         img.draft("RGB", (draft_size, draft_size))
     img.load()
+    if img.getexif().get(_EXIF_ORIENTATION, 1) in range(2, 9):
+        img = ImageOps.exif_transpose(img)
+    if img.mode.startswith("I;16"):
+        img = Image.fromarray((np.asarray(img).astype(np.uint32) // 257).astype(np.uint8))
     return img.convert("RGB")
 
 

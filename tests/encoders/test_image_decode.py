@@ -1,0 +1,58 @@
+"""Photos as marketplaces get them: phone pictures with an EXIF orientation, 16-bit scans."""
+
+import numpy as np
+from PIL import Image
+
+from encoders.engine import embed_images, load_vectors
+from encoders.images import decode_image
+
+
+def _pixels(seed: int, shape: tuple[int, ...], dtype=np.uint8, high: int = 255) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, high, shape, dtype=dtype)
+
+
+def test_exif_orientation_is_applied_before_encoding(tmp_path, image_encoder):
+    """A phone photo stored sideways with Orientation=6 is the upright photo, as viewers show it."""
+    upright = Image.fromarray(_pixels(1, (60, 100, 3)))  # 100 wide, 60 high
+    upright.save(tmp_path / "upright.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "sideways.png", exif=exif)
+
+    decoded = decode_image((tmp_path / "sideways.png").read_bytes(), None)
+    assert decoded.size == (100, 60)
+    assert np.array_equal(np.asarray(decoded), np.asarray(upright))
+
+    paths = [str(tmp_path / "upright.png"), str(tmp_path / "sideways.png")]
+    result = embed_images(paths, image_encoder, str(tmp_path / "store"), workers=0, progress=False)
+    assert result.status.to_pylist() == ["ok", "ok"]
+    vectors = load_vectors(str(tmp_path / "store"), "image", image_encoder.model_key, result.hashes)
+    np.testing.assert_allclose(vectors[1], vectors[0], atol=2e-3)
+
+
+def test_16_bit_grayscale_keeps_its_tones(tmp_path, image_encoder):
+    """A 16-bit grey PNG (Pillow mode I;16) decodes like its 8-bit version, not clipped to white."""
+    grey16 = _pixels(2, (80, 80), np.uint16, 65535)
+    Image.fromarray(grey16).save(tmp_path / "grey16.png")
+    grey8 = (grey16 // 257).astype(np.uint8)
+    Image.fromarray(grey8).save(tmp_path / "grey8.png")
+
+    decoded = np.asarray(decode_image((tmp_path / "grey16.png").read_bytes(), None)).astype(int)
+    assert decoded.shape == (80, 80, 3)
+    assert np.abs(decoded - grey8[:, :, None].astype(int)).max() <= 1
+
+    paths = [str(tmp_path / "grey8.png"), str(tmp_path / "grey16.png")]
+    result = embed_images(paths, image_encoder, str(tmp_path / "store"), workers=0, progress=False)
+    vectors = load_vectors(str(tmp_path / "store"), "image", image_encoder.model_key, result.hashes)
+    np.testing.assert_allclose(vectors[1], vectors[0], atol=2e-2)
+
+
+def test_image_model_key_names_the_decoding(clip_model, image_encoder):
+    """Vectors cached before a decoding change (EXIF, 16-bit) must not be reused after it."""
+    from encoders.clip import OpenClipTextEncoder
+    from encoders.images import DECODE_VERSION
+
+    assert image_encoder.spec["preprocessing_version"] == f"1+decode{DECODE_VERSION}"
+    arch, checkpoint = clip_model
+    text = OpenClipTextEncoder(arch, checkpoint=checkpoint, device="cpu")
+    assert text.spec["preprocessing_version"] == "1"  # the text tower decodes no image
