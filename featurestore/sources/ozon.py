@@ -178,6 +178,7 @@ def read(
         pairs_paths = [Path(p) for p in pairs_files]
 
     item_frames, emb_frames = [], []
+    seen = pl.Series("item_id", [], dtype=pl.String)  # ids of the data rows read so far
     for file in data_paths:
         df = read_frame(file, DATA_REQUIRED, stats)
         df = df.with_columns(pl.col("variantid").cast(pl.String).alias("item_id"))
@@ -202,7 +203,11 @@ def read(
                 ).alias("attributes"),
             )
         )
-        emb = _embeddings(df)
+        # vectors only of the rows finish_items keeps (an id's first row over all files), so a
+        # repeated item does not get its vectors twice
+        first = df["item_id"].is_first_distinct() & ~df["item_id"].is_in(seen.implode())
+        seen = pl.concat([seen, df["item_id"]])
+        emb = _embeddings(df.filter(first))
         if emb is not None:
             emb_frames.append(emb)
 

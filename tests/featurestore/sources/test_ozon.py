@@ -148,3 +148,27 @@ def test_empty_input(tmp_path: Path) -> None:
     assert out.pairs.num_rows == 0 and out.pairs.schema.equals(PAIRS_SCHEMA)
     assert out.source_embeddings.num_rows == 0
     assert out.source_embeddings.schema.equals(SOURCE_EMBEDDINGS_SCHEMA)
+
+
+def test_repeated_item_keeps_the_first_rows_vectors_only(tmp_path: Path) -> None:
+    """An item in both data files (or twice in one) is one item, and its vectors come once, from
+    the kept (first) row: they used to come from every row, so the item had each vector twice."""
+    first = _data([51195767, 53565809])
+    pq.write_table(first, tmp_path / "train_data.parquet")
+    # test_data repeats 51195767 with other vectors, and also one extra picture
+    again = _data([53565809, 51195767, 61600001])
+    pq.write_table(again, tmp_path / "test_data.parquet")
+    out = read_source(
+        "ozon",
+        tmp_path,
+        data_files=[tmp_path / "train_data.parquet", tmp_path / "test_data.parquet"],
+    )
+    assert sorted(out.items.column("item_id").to_pylist()) == ["51195767", "53565809", "61600001"]
+    emb = out.source_embeddings.to_pylist()
+    keys = [(r["item_id"], r["space"], r["photo_index"]) for r in emb]
+    assert len(keys) == len(set(keys))
+    got = {k: r["embedding"] for k, r in zip(keys, emb, strict=True)}
+    # 53565809 was row 2 of train_data: main picture [3, 4], no extra pictures
+    assert got[("53565809", "photo", 0)] == pytest.approx([3.0, 4.0])
+    assert ("53565809", "photo", 1) not in got
+    assert got[("51195767", "title", 0)] == pytest.approx(first["name_bert_64"][0].as_py())
