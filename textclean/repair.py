@@ -756,6 +756,10 @@ class HomoglyphRepairer:
         return self._repair(col, normalize=self.normalize)
 
     def _repair(self, col: pl.Series, *, normalize: bool) -> pl.DataFrame:
+        if not normalize:
+            col = col.cast(pl.String)
+            if col.str.contains(_MARKS_CLASS).any():
+                return self._repair_with_marks(col)
         if self.compiled:
             return self._repair_compiled(col, normalize=normalize)
         text = col.cast(pl.String)
@@ -828,6 +832,22 @@ class HomoglyphRepairer:
             .alias("broken_share"),
             stat("other_words"),
         )
+
+    def _repair_with_marks(self, col: pl.Series) -> pl.DataFrame:
+        """``_repair`` of unnormalised texts that hold ``START_MARK`` / ``KEEP_MARK`` themselves
+        (U+0001 is Hive's field separator): the column paths would read them as their own marks
+        and drop them. They stand in as two other control characters absent from the column
+        (the same kind of character for every rule) and are put back in the output."""
+        free = [c for c in _MARK_STAND_INS if not col.str.contains(c, literal=True).any()]
+        if len(free) < 2:
+            raise ValueError(
+                f"repair: column {col.name!r} holds U+0001/U+0002 and every control character "
+                "they could stand in as; normalise it (normalize=True) first"
+            )
+        sub = col.str.replace_many([START_MARK, KEEP_MARK], free[:2])
+        out = self._repair(sub, normalize=False)
+        clean = out["clean"].str.replace_many(free[:2], [START_MARK, KEEP_MARK])
+        return out.with_columns(clean)
 
     def _decide_table(self, todo: pl.DataFrame) -> pl.DataFrame:
         """Decisions for distinct (chunk, ctx, dis) rows: ``out`` and the four counts.
@@ -1150,6 +1170,10 @@ class HomoglyphRepairer:
 
 
 _re_word = re.compile(r"[^\W_]+")
+_MARKS_CLASS = "[\x01\x02]"
+#: Control characters that no rule treats differently from U+0001/U+0002 as text (not
+#: whitespace, not word characters): see ``_repair_with_marks``.
+_MARK_STAND_INS = [chr(c) for c in (*range(0x03, 0x09), *range(0x0E, 0x1C))]
 #: A column is cut into slices for threads only when each gets at least this many texts.
 _MIN_TEXTS_PER_THREAD = 5000
 #: ... and into slices of at most about this much UTF-8 text, whatever the threads: the scratch

@@ -575,3 +575,18 @@ def test_address_ctx_is_the_same_in_the_kernels():
     from textclean import kernels, repair
 
     assert kernels.ADDRESS_CTX == repair.ADDRESS_CTX
+
+
+def test_unnormalised_text_keeps_its_control_characters(toy):
+    """Without normalisation a text may hold U+0001/U+0002 (Hive's field separator is U+0001),
+    the characters the column paths use as sentence-start / kept-word marks: both paths
+    dropped them (``цена\\x01100`` -> ``цена100``), and disagreed on ``мoлоко\\x02``. They are
+    kept as written, as ``repair_words`` keeps them."""
+    texts = ["цена\x01100 руб", "мoлоко\x02", "a\x01b\x02c", "0н\x01 0н", "x\x03\x01", None]
+    col = pl.Series(texts, dtype=pl.String)
+    fast = HomoglyphRepairer(toy._score_fn, normalize=False)
+    slow = HomoglyphRepairer(toy._score_fn, normalize=False, compiled=False)
+    got = fast.repair_column(col)
+    assert got.equals(slow.repair_column(col))
+    assert got["clean"].to_list() == [fast.repair_words(t) for t in texts]
+    assert got["clean"][0] == "цена\x01100 руб"
