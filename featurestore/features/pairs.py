@@ -218,7 +218,12 @@ class PairFeatureStream(Iterator[pa.Table]):
         if ids.is_duplicated().any():
             dup = ids.filter(ids.is_duplicated()).unique().head(5).to_list()
             raise ValueError(f"items: column 'item_id' has duplicate ids, e.g. {dup}")
-        label = pl.col("label").cast(pl.Int8) if "label" in pairs.columns else pl.lit(None, pl.Int8)
+        label = pl.lit(None, pl.Int8)
+        if "label" in pairs.columns:
+            label = pl.col("label")
+            if pairs.schema["label"].is_float():  # pandas' int column with gaps: NaN = unknown
+                label = label.fill_nan(None)
+            label = label.cast(pl.Int8)
         p = pairs.select(
             pl.col("item_id_1").cast(pl.String),
             pl.col("item_id_2").cast(pl.String),

@@ -748,3 +748,14 @@ def test_quantities_with_non_ascii_digits():
     items = pl.DataFrame({"item_id": ["a", "b"], "title": ["вода ５００ мл", "вода 0,5 л"]})
     out = compute_pair_features(items, pl.DataFrame({"item_id_1": ["a"], "item_id_2": ["b"]}))
     assert out["title_units_match"].to_list() == [1.0]
+
+
+def test_float_labels_with_nan_are_unknown():
+    """pandas writes an int label column with missing values as float64 with NaN: NaN is an
+    unknown label (null), 1.0 / 0.0 are 1 / 0 (the Int8 cast used to fail on NaN)."""
+    items = pl.DataFrame({"item_id": ["a", "b", "c"], "title": ["x", "y", "z"]})
+    pairs = pl.DataFrame(
+        {"item_id_1": ["a", "a", "b"], "item_id_2": ["b", "c", "c"], "label": [1.0, math.nan, 0.0]}
+    )
+    out = compute_pair_features(items, pairs, feature_set="core")
+    assert out["label"].to_list() == [1, None, 0]
