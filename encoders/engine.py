@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from encoders.base import Encoder
 from encoders.cache import EmbeddingCache
-from encoders.hashing import as_string_array, blake2b_hex
+from encoders.hashing import as_string_array, blake2b_hex, blank_to_null
 from encoders.progress import EmbedStats, Progress
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class EmbedResult:
-    """Hashes aligned with the input texts (null for null/empty) and the run statistics."""
+    """Hashes aligned with the input texts (null for null/empty/blank) and the run statistics."""
 
     hashes: pa.Array
     stats: EmbedStats
@@ -58,9 +58,8 @@ def cache_for(encoder: Encoder, root: str) -> EmbeddingCache:
 def prepare_texts(
     texts: Sequence[str | None] | pa.Array | pa.ChunkedArray, prefix: str
 ) -> pa.Array:
-    """Texts as the encoder sees them: null for null or empty, ``prefix`` prepended to the rest."""
-    arr = as_string_array(texts)
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    """Texts as the encoder sees them: null for null, empty or blank, ``prefix`` before the rest."""
+    arr = blank_to_null(as_string_array(texts))
     if prefix:
         arr = pc.binary_join_element_wise(pa.scalar(prefix), arr, "")
     return arr

@@ -32,10 +32,20 @@ def as_string_array(texts: Sequence[str | None] | pa.Array | pa.ChunkedArray) ->
     return texts
 
 
+def blank_to_null(arr: pa.Array) -> pa.Array:
+    """Null where a text is empty or only white space (Unicode: NBSP, ideographic space, ...).
+
+    Such a text has nothing to embed: encoded, it would get the vector of the special tokens
+    alone, the same for all of them, and blank items would look like duplicates of each other.
+    Texts with content are kept exactly as given (their hashes do not change).
+    """
+    blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
+    return pc.if_else(blank, pa.scalar(None, pa.string()), arr)
+
+
 def text_hash(texts: Sequence[str | None] | pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Hash each text; null for null or empty text. Returns a string array aligned with the input."""
-    arr = as_string_array(texts)
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    """Hash each text; null for null, empty or white-space-only text. Aligned with the input."""
+    arr = blank_to_null(as_string_array(texts))
     encoded = arr.dictionary_encode()
     distinct = encoded.dictionary.to_pylist()
     digests = pa.array([blake2b_hex(t.encode("utf-8")) for t in distinct], type=pa.string())

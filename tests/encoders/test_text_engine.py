@@ -133,3 +133,20 @@ def test_broadcast_key_mask_equals_plain_mask(text_model_dir):
     assert enc._key_mask
     enc._key_mask = False
     np.testing.assert_allclose(enc.encode(texts), fast, atol=1e-6)
+
+
+def test_whitespace_only_texts_are_null_like_empty_ones(tmp_path, text_encoder):
+    """'  ', NBSP, tabs: nothing to embed, so no vector (as for ''), not one shared by all of them.
+
+    Embedded, every such text got the [CLS][SEP]-only vector, and any two items whose text was
+    blank looked identical (cosine 1) to the pair features.
+    """
+    from encoders.hashing import text_hash
+
+    texts = ["  ", "\u00a0", "\t\n", "\u3000 ", "товар", " товар "]
+    enc = Counting(text_encoder)
+    result = embed_texts(texts, enc, str(tmp_path), progress=False)
+    assert [h is None for h in result.hashes.to_pylist()] == [True] * 4 + [False, False]
+    assert sorted(enc.seen) == [" товар ", "товар"]  # texts with content are hashed as given
+    assert (result.stats.null_rows, result.stats.distinct, result.stats.encoded) == (4, 2, 2)
+    assert [h is None for h in text_hash(texts).to_pylist()] == [True] * 4 + [False, False]
