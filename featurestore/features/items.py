@@ -91,7 +91,10 @@ def item_features(items: pl.DataFrame, vectors=None, *, feature_set: str = ITEMS
     for f in _TEXT:
         t = field_texts(items, f)
         cols[f"{f}_len_chars"] = t.str.len_chars().cast(pl.Float32)
-        cols[f"{f}_len_words"] = tokenize_series(t).list.len().cast(pl.Float32)
+        words = tokenize_series(t).list.len().cast(pl.Float32)  # a null text gives [] here
+        cols[f"{f}_len_words"] = pl.select(
+            pl.when(t.is_null()).then(None).otherwise(words)
+        ).to_series()
     cols["n_photos"] = (
         items["image_paths"].list.len().cast(pl.Float32)
         if "image_paths" in items.columns

@@ -46,3 +46,16 @@ def test_item_features_values_and_specs():
     # missing values stay missing, never 0
     assert b["title_len_chars"] is None and b["n_attributes"] is None and b["price"] is None
     assert b["description_words"] is None and b["emb_title"] is None and b["category_l1"] is None
+
+
+def test_null_text_has_null_word_count():
+    """A null title / description has an unknown word count (null), not 0 words; an empty or
+    punctuation-only text does have 0 words."""
+    items = pl.DataFrame(
+        {"item_id": ["a", "b", "c"], "title": [None, "", "!!"], "description": ["x y", None, ""]},
+        schema_overrides={"title": pl.String},
+    )
+    out = item_features(items)
+    assert out["title_len_words"].to_list() == [None, 0.0, 0.0]
+    assert out["desc_len_words"].to_list() == [2.0, None, 0.0]
+    assert out["title_len_chars"].to_list() == [None, 0.0, 2.0]
