@@ -2,7 +2,8 @@
 
 The steps, in order (each one keeps information a later feature might need):
 
-1. lone UTF-16 surrogates (only possible in Python strings) become U+FFFD;
+1. UTF-16 surrogate pairs become the character they encode and lone surrogates U+FFFD
+   (only possible in Python strings);
 2. HTML: ``<script>``/``<style>`` blocks and comments are dropped, block-level tags (``<br>``,
    ``<p>``, ``<div>``, ``<li>``, ...) become a space, other tags are removed, then entities are
    unescaped (``&nbsp;`` -> NBSP, ``&quot;`` -> ``"``);
@@ -89,7 +90,9 @@ def normalize_text(s: str | None) -> str | None:
     """Normalise one text (see the module docstring for the steps). ``None`` stays ``None``."""
     if s is None:
         return None
-    s = _SURROGATES.sub("\ufffd", s)
+    if _SURROGATES.search(s) is not None:
+        # a UTF-16 pair is the character it encodes; lone surrogates become U+FFFD, one each
+        s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     if "<" in s:
         s = _re_drop_blocks.sub(" ", s)
         s = _re_block_tag.sub(" ", s)

@@ -52,6 +52,13 @@ def test_none_and_bad_input():
     assert normalize_text("🏄🏾\u200d♀️ ok") == "🏄🏾♀️ ok"  # ZWJ is removed (documented)
 
 
+def test_surrogate_pair_is_one_character():
+    # A Python string may hold an astral character as its UTF-16 pair (text from a UTF-16
+    # source decoded with "surrogatepass"): the pair is the emoji, not two lone surrogates.
+    assert normalize_text("a\ud83d\ude00b") == "a\U0001f600b"
+    assert normalize_text("\ude00\ud83d x \ud83d") == "\ufffd\ufffd x \ufffd"
+
+
 def test_large_string():
     big = ("Молоко <b>свежее</b> &amp; вкусное\u200b " * 40_000)[:1_000_000]
     out = normalize_text(big)
