@@ -56,7 +56,8 @@ def id_list_expr(column: str) -> pl.Expr:
         pl.col(column)
         .cast(pl.String)
         .str.split(",")
-        .list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_chars() > 0))
+        .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
     )
     return pl.when(ids.list.len() > 0).then(ids).otherwise(None)
 

@@ -105,3 +105,22 @@ def test_empty_input(tmp_path: Path) -> None:
     out = read_source("avito_dups", tmp_path)
     assert out.items.num_rows == 0 and out.items.schema.equals(ITEMS_SCHEMA)
     assert out.pairs.num_rows == 0 and out.pairs.schema.equals(PAIRS_SCHEMA)
+
+
+def test_image_ids_blank_or_with_a_trailing_comma() -> None:
+    """A blank images_array cell is no photos, and "1, 2, " is two photos: blank entries used to
+    survive as "" ids and become photo paths "<images_dir>/.jpg"."""
+    import polars as pl
+
+    from featurestore.sources.avito_dups import id_list_expr
+
+    df = pl.DataFrame({"a": ["1, 2", " ", "", None, "3,,4", "5, ", " 6 ,\t"]})
+    assert df.select(id_list_expr("a"))["a"].to_list() == [
+        ["1", "2"],
+        None,
+        None,
+        None,
+        ["3", "4"],
+        ["5"],
+        ["6"],
+    ]
