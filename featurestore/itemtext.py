@@ -38,8 +38,11 @@ def attributes_text(attributes: pl.Series) -> pl.Series:
 
 
 def _scalar(value: object) -> str:
+    """A value as text; JSON null (alone or in a list) is missing, so it renders as nothing."""
+    if value is None:
+        return ""
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(str(v) for v in value if v is not None)
     return str(value)
 
 
