@@ -119,15 +119,29 @@ def embed_texts(
 
 
 def load_vectors(
-    root: str, kind: str, model_key: str, hashes: pa.Array | Sequence[str | None]
+    root: str,
+    kind: str,
+    model_key: str,
+    hashes: pa.Array | Sequence[str | None],
+    *,
+    dim: int | None = None,
 ) -> np.ndarray:
-    """float32 vectors aligned with ``hashes`` (NaN rows for null or uncached hashes)."""
+    """float32 vectors aligned with ``hashes`` (NaN rows for null or uncached hashes).
+
+    With ``dim`` (the encoder's) a model that has no cache folder yet is no error: every row is
+    NaN. That is the first run over a source without photos, or whose photos all failed, where
+    nothing was encoded. Without ``dim`` the width cannot be known, so that raises
+    FileNotFoundError.
+    """
     from encoders.cache import cache_dir, list_parquet_files, read_schema
 
     files = list_parquet_files(cache_dir(root, kind, model_key))
     if not files:
+        if dim is not None:
+            return np.full((len(hashes), int(dim)), np.nan, dtype=np.float32)
         raise FileNotFoundError(f"no embedding cache at {cache_dir(root, kind, model_key)}")
-    dim = read_schema(files[0]).field("embedding").type.list_size  # footer only, no vectors
+    if dim is None:
+        dim = read_schema(files[0]).field("embedding").type.list_size  # footer only, no vectors
     return EmbeddingCache(root, kind, model_key, dim).get(hashes, missing="nan")
 
 

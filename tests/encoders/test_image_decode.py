@@ -56,3 +56,17 @@ def test_image_model_key_names_the_decoding(clip_model, image_encoder):
     arch, checkpoint = clip_model
     text = OpenClipTextEncoder(arch, checkpoint=checkpoint, device="cpu")
     assert text.spec["preprocessing_version"] == "1"  # the text tower decodes no image
+
+
+def test_no_usable_photo_on_a_fresh_store_loads_nan_rows(tmp_path, image_encoder):
+    """A first run whose photos are all missing (or a source with none) writes no cache folder;
+    reading its vectors back with the encoder's dim gives NaN rows, not FileNotFoundError."""
+    root = str(tmp_path / "store")
+    result = embed_images(
+        [str(tmp_path / "gone.jpg"), None], image_encoder, root, workers=0, progress=False
+    )
+    assert result.status.to_pylist() == ["missing", "missing"]
+    key, dim = image_encoder.model_key, image_encoder.dim
+    vectors = load_vectors(root, "image", key, result.hashes, dim=dim)
+    assert vectors.shape == (2, dim) and np.isnan(vectors).all()
+    assert load_vectors(root, "image", key, result.hashes.drop_null(), dim=dim).shape == (0, dim)
