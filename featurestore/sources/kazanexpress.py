@@ -67,7 +67,8 @@ def read(
         extra = json_object_expr(
             {
                 "shop_title": string_col(df, "shop_title"),
-                "rating": pl.col("rating").cast(pl.Float64, strict=False),
+                # NaN is not a JSON number (json_encode writes null): a missing rating
+                "rating": pl.col("rating").cast(pl.Float64, strict=False).fill_nan(None),
                 "feedback_quantity": pl.col("feedback_quantity").cast(pl.Int64, strict=False),
             }
         )

@@ -91,3 +91,15 @@ def test_empty_input(tmp_path: Path) -> None:
     pq.write_table(_table().slice(0, 0), tmp_path / "train.parquet")
     out = read_source("kazanexpress", tmp_path)
     assert out.items.num_rows == 0 and out.items.schema.equals(ITEMS_SCHEMA)
+
+
+def test_nan_rating_is_missing(tmp_path: Path) -> None:
+    """A NaN rating (a product without reviews, as polars / a "nan" CSV cell writes it) is left out
+    of the attributes like a null one; it used to become "rating": null, a key without a value."""
+    table = _table().set_column(
+        _table().schema.get_field_index("rating"), "rating", pa.array([float("nan"), None, 5.0])
+    )
+    pq.write_table(table, tmp_path / "train.parquet")
+    rows = {r["item_id"]: r for r in read_source("kazanexpress", tmp_path).items.to_pylist()}
+    assert "rating" not in json.loads(rows["325286"]["attributes"])
+    assert json.loads(rows["901"]["attributes"])["rating"] == 5.0
