@@ -5,13 +5,20 @@ the cache already holds for this model key is a hit and is not encoded again, so
 only pays for new or changed content. Both assets use the ``gpu`` pool: one GPU step at a time.
 """
 
+import contextlib
+import re
+
 import dagster as dg
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from featurestore import storage
 from featurestore.itemtext import TEXT_SPACES, embedding_texts
 from featurestore.schemas import ITEM_IMAGES_SCHEMA, ITEM_TEXT_INDEX_SCHEMA
 from featurestore.sharding import shard_items
+from featurestore.storage import WrittenFile
+from featurestore.store import FeatureStore
 from pipelines.metadata import preview
 from pipelines.partitions import shard_of, snapshot_of
 from pipelines.resources import ImageEncoderResource, StoreResource, TextEncoderResource
@@ -22,6 +29,36 @@ from pipelines.resources import ImageEncoderResource, StoreResource, TextEncoder
 
 def shard_part(shard: int, shards: int) -> str:
     return f"part-shard-{shard:03d}-of-{shards:03d}"
+
+
+_SHARD_PART_RE = re.compile(r"part-shard-\d{3}-of-(\d{3})\.parquet")
+
+
+def write_shard_part(
+    store: FeatureStore,
+    table: str,
+    data: pl.DataFrame | pa.Table,
+    *,
+    partition: dict[str, str],
+    shard: int,
+    shards: int,
+    schema: pa.Schema,
+) -> WrittenFile:
+    """Write shard ``shard``'s part of a partition and drop parts of another shard count.
+
+    A snapshot run again after the shard count changed would otherwise keep the old count's
+    parts beside the new ones, and every row would be there twice.
+    """
+    written = store.write(
+        table, data, partition=partition, part=shard_part(shard, shards), schema=schema
+    )
+    for path in store.files(table, partition):
+        match = _SHARD_PART_RE.fullmatch(path.rsplit("/", 1)[-1])
+        if match and int(match.group(1)) != shards:
+            fs, fs_path = storage.filesystem(path)
+            with contextlib.suppress(FileNotFoundError):  # another shard removed it first
+                fs.rm(fs_path)
+    return written
 
 
 def vector_check(vectors: np.ndarray, dim: int, check_name: str) -> dg.AssetCheckResult:
@@ -86,11 +123,13 @@ def build(
             pl.lit(encoder.model_key).alias("model_key"),
             pl.Series("content_hash", result.hashes),
         )
-        fs.write(
+        write_shard_part(
+            fs,
             "item_text_index",
             index,
             partition={"snapshot": snapshot},
-            part=shard_part(shard, shards),
+            shard=shard,
+            shards=shards,
             schema=ITEM_TEXT_INDEX_SCHEMA,
         )
         fs.refresh_catalog()
@@ -149,11 +188,13 @@ def build(
         index = photos.with_columns(
             pl.Series("image_hash", result.hashes), pl.Series("status", result.status)
         )
-        fs.write(
+        write_shard_part(
+            fs,
             "item_images",
             index,
             partition={"snapshot": snapshot},
-            part=shard_part(shard, shards),
+            shard=shard,
+            shards=shards,
             schema=ITEM_IMAGES_SCHEMA,
         )
         fs.refresh_catalog()

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from featurestore.sharding import shard_pairs
 from featurestore.vectors import item_vectors
-from pipelines.assets.embeddings import shard_part
+from pipelines.assets.embeddings import write_shard_part
 from pipelines.metadata import histogram, preview
 from pipelines.partitions import shard_of, snapshot_of
 from pipelines.resources import (
@@ -45,7 +45,7 @@ def range_check(frame: pl.DataFrame, specs, check_name: str) -> dg.AssetCheckRes
 
 
 def build(
-    snapshot_partitions: dg.PartitionsDefinition,
+    partitions: dg.PartitionsDefinition,
     shard_partitions: dg.PartitionsDefinition,
 ):
     @dg.asset(
@@ -118,7 +118,8 @@ def build(
         seconds = time.perf_counter() - started
         specs = feature_specs(pipeline.feature_set, spaces=spaces)
         version = specs[0].version
-        written = fs.write(
+        written = write_shard_part(
+            fs,
             "pair_features",
             table,
             partition={
@@ -126,7 +127,8 @@ def build(
                 "version": version,
                 "snapshot": snapshot,
             },
-            part=shard_part(shard, shards),
+            shard=shard,
+            shards=shards,
             schema=schema,
         )
         fs.register_features(specs, code_version=FEATURES_CODE_VERSION)
@@ -161,7 +163,7 @@ def build(
 
     @dg.asset(
         group_name="features",
-        partitions_def=snapshot_partitions,
+        partitions_def=partitions,
         deps=[
             "clean_items",
             "text_embeddings",

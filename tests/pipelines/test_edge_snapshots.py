@@ -1,0 +1,54 @@
+"""Snapshots real data produces at the edges: a rerun of a snapshot with another shard count."""
+
+from dataclasses import replace
+
+import dagster as dg
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from featurestore.store import FeatureStore
+from pipelines.assets.embeddings import write_shard_part
+from pipelines.automation import SHARD_JOB
+from pipelines.definitions import build_definitions
+from pipelines.runner import run_snapshot
+from tests.pipelines.conftest import SNAPSHOT, land_demo
+
+
+@pytest.mark.slow
+def test_rerun_with_fewer_shards_replaces_the_old_shard_parts(pipeline_env, tmp_path):
+    # The deployment went from 2 shards to 1 and the snapshot was run again: the 2-shard part
+    # files stayed beside the new one and every pair had two feature rows.
+    folder = land_demo(tmp_path / "landing", items=30)
+    pairs = pl.read_parquet(folder / "pairs.parquet")
+    run_snapshot(build_definitions(pipeline_env), SNAPSHOT, 2, echo=lambda *_: None)
+    one = build_definitions(replace(pipeline_env, shards=1))
+    result = one.resolve_job_def(SHARD_JOB).execute_in_process(
+        instance=dg.DagsterInstance.get(),
+        partition_key=dg.MultiPartitionKey({"snapshot": SNAPSHOT, "shard": "00"}),
+    )
+    assert result.success
+    store = FeatureStore(pipeline_env.store)
+    for table in ("pair_features", "item_text_index", "item_images"):
+        names = {p.rsplit("/", 1)[-1] for p in store.files(table)}
+        assert names == {"part-shard-000-of-001.parquet"}, table
+    assert store.sql("select count(*) as n from pair_features")["n"][0] == len(pairs)
+
+
+def test_write_shard_part_drops_parts_of_another_shard_count(tmp_path):
+    schema = pa.schema([pa.field("item_id", pa.string(), nullable=False)])
+    store = FeatureStore(str(tmp_path / "s"))
+    part = {"snapshot": SNAPSHOT}
+    for shard in range(3):
+        frame = pl.DataFrame({"item_id": [f"old{shard}"]})
+        write_shard_part(
+            store, "item_images", frame, partition=part, shard=shard, shards=3, schema=schema
+        )
+    store.write("item_images", pl.DataFrame({"item_id": ["x"]}), partition=part, schema=schema)
+    for shard in range(2):
+        frame = pl.DataFrame({"item_id": [f"new{shard}"]})
+        write_shard_part(
+            store, "item_images", frame, partition=part, shard=shard, shards=2, schema=schema
+        )
+    ids = sorted(store.read("item_images").collect()["item_id"].to_list())
+    assert ids == ["new0", "new1", "x"]  # a part not named by shard is left alone
