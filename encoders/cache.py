@@ -101,9 +101,16 @@ class EmbeddingCache:
                 continue
             # Only the hash column is read; the vectors stay on disk until ``get`` asks for them.
             fs, fs_path = filesystem(path)
-            with pq.ParquetFile(fs_path, filesystem=fs) as parquet:
-                emb_type = parquet.schema_arrow.field("embedding").type
-                hashes = parquet.read(columns=[self.hash_column]).column(0)
+            try:
+                with pq.ParquetFile(fs_path, filesystem=fs) as parquet:
+                    emb_type = parquet.schema_arrow.field("embedding").type
+                    hashes = parquet.read(columns=[self.hash_column]).column(0)
+            except pa.ArrowInvalid as exc:  # Arrow's own message names no file
+                raise ValueError(
+                    f"{path}: unreadable embedding cache part ({exc}). Parts written here are "
+                    "complete; this one was damaged or cut off elsewhere (a copy?). Remove it "
+                    "and rerun: its vectors are encoded again."
+                ) from exc
             if getattr(emb_type, "list_size", None) != self.dim:
                 raise ValueError(
                     f"{path}: embedding column is {emb_type}, expected {self.dim}-dim vectors "

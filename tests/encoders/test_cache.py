@@ -74,3 +74,15 @@ def test_index_reads_only_hash_columns_and_get_reads_vectors(tmp_path, monkeypat
     assert fresh.lookup(["b", "z"]).tolist() == [True, False]
     assert read_columns == [("content_hash",)]  # the index never loads vectors
     np.testing.assert_allclose(fresh.get(["b"]), _unit(2, 4)[[1]], atol=1e-3)
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1 cut off by an interrupted copy"])
+def test_unreadable_part_file_is_named_in_the_error(tmp_path, content):
+    """A part left empty or cut off by a copy of the cache (not by our atomic writes) must be
+    named, so the user knows which of many part files to remove."""
+    cache = EmbeddingCache(str(tmp_path), "text", "m-1", 4)
+    cache.add(["a", "b"], _unit(2, 4))
+    bad = tmp_path / "text_embeddings" / "model=m-1" / "part-zz-copied.parquet"
+    bad.write_bytes(content)
+    with pytest.raises(ValueError, match="part-zz-copied.parquet"):
+        EmbeddingCache(str(tmp_path), "text", "m-1", 4).lookup(["a"])
