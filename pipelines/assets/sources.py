@@ -4,7 +4,8 @@ embeddings that some sources ship with their data (``source_embeddings``)."""
 import dagster as dg
 import polars as pl
 
-from featurestore.schemas import ITEMS_SCHEMA, PAIRS_SCHEMA
+from featurestore.catalog import list_partition_values, table_root
+from featurestore.schemas import ITEMS_SCHEMA, PAIRS_SCHEMA, SOURCE_EMBEDDINGS_SCHEMA
 from pipelines.metadata import preview, timer
 from pipelines.partitions import snapshot_of
 from pipelines.resources import PipelineConfigResource, SourceResource, StoreResource
@@ -78,6 +79,14 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinit
                     partition={"space": space, "snapshot": snapshot},
                     schema=vectors.schema,
                 )
+            # A rerun whose source no longer ships a space: empty that space's partition, so the
+            # features do not use the vectors of the earlier landing.
+            for stale in list_partition_values(table_root(fs.root, "source_embeddings"), "space"):
+                partition = {"space": stale, "snapshot": snapshot}
+                if stale not in spaces and fs.files("source_embeddings", partition):
+                    fs.replace_partition(
+                        "source_embeddings", [], partition, SOURCE_EMBEDDINGS_SCHEMA
+                    )
             fs.refresh_catalog()
         items = pl.from_arrow(tables.items)
         pairs = pl.from_arrow(tables.pairs)

@@ -52,3 +52,58 @@ def test_write_shard_part_drops_parts_of_another_shard_count(tmp_path):
         )
     ids = sorted(store.read("item_images").collect()["item_id"].to_list())
     assert ids == ["new0", "new1", "x"]  # a part not named by shard is left alone
+
+
+def _land_canonical(folder, spaces: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    from featurestore.schemas import ITEMS_SCHEMA
+
+    items = pl.DataFrame({"item_id": ["a", "b"], "title": ["Кружка", "Чашка"]})
+    missing = [f for f in ITEMS_SCHEMA if f.name not in items.columns]
+    items = pl.concat(
+        [items, pl.from_arrow(pa.schema(missing).empty_table()).clear(2)], how="horizontal"
+    )
+    items.write_parquet(folder / "items.parquet")
+    pl.DataFrame({"item_id_1": ["a"], "item_id_2": ["b"], "label": [1]}).write_parquet(
+        folder / "pairs.parquet"
+    )
+    embeddings = folder / "source_embeddings.parquet"
+    if spaces:
+        pl.DataFrame(
+            {
+                "item_id": [i for _ in spaces for i in ("a", "b")],
+                "space": [s for s in spaces for _ in ("a", "b")],
+                "photo_index": [0] * 2 * len(spaces),
+                "embedding": [[1.0, 0.0], [0.6, 0.8]] * len(spaces),
+            }
+        ).write_parquet(embeddings)
+    elif embeddings.exists():
+        embeddings.unlink()
+
+
+def test_rerun_of_sources_drops_embedding_spaces_the_source_no_longer_ships(tmp_path):
+    # The snapshot was landed with name and picture vectors, then landed again without the
+    # picture file (or without any vectors): the old picture partition stayed, and the pair
+    # features of the rerun silently used vectors the source no longer has.
+    from pipelines.assets import sources
+    from pipelines.partitions import snapshot_partitions
+    from pipelines.resources import PipelineConfigResource, SourceResource, StoreResource
+    from pipelines.settings import Settings
+
+    landing, root = tmp_path / "landing", str(tmp_path / "store")
+    (asset,) = sources.build(snapshot_partitions(Settings.from_env()))
+    resources = {
+        "source": SourceResource(landing=str(landing), format="canonical"),
+        "store": StoreResource(root=root),
+        "pipeline": PipelineConfigResource(),
+    }
+    store = FeatureStore(root)
+    for spaces in (["name", "pic"], ["name"], []):
+        _land_canonical(landing / SNAPSHOT, spaces)
+        result = dg.materialize([asset], resources=resources, partition_key=SNAPSHOT)
+        assert result.success
+        found = {
+            p.split("space=", 1)[1].split("/", 1)[0]
+            for p in store.files("source_embeddings", {"snapshot": SNAPSHOT})
+        }
+        assert found == set(spaces)
