@@ -85,7 +85,7 @@ def scan_files(
 
 #: Part of the image encoders' model key: bump it when ``decode_image`` changes the pixels it gives,
 #: so vectors cached from the old decoding are not mixed with new ones. 2: EXIF orientation applied,
-#: 16-bit greys scaled to 8 bits (they were clipped to white).
+#: 16-bit greys scaled to 8 bits (they were clipped to white), transparency on white (was black).
 DECODE_VERSION = "2"
 
 _EXIF_ORIENTATION = 0x0112
@@ -96,7 +96,9 @@ def decode_image(data: bytes, draft_size: int | None) -> Image.Image:
 
     Phone photos are often stored sideways with an EXIF Orientation tag, so the tag is applied.
     16-bit greys (Pillow mode ``I;16*``) are scaled to 8 bits: ``convert`` would clip every value
-    above 255, which turns the photo white.
+    above 255, which turns the photo white. Transparent pixels (RGBA, palette with transparency)
+    are laid on white, as the marketplace page shows a cut-out; ``convert`` would keep their stored
+    colour, usually black.
     """
     img = Image.open(io.BytesIO(data))
     if draft_size and img.format == "JPEG":
@@ -106,6 +108,9 @@ def decode_image(data: bytes, draft_size: int | None) -> Image.Image:
         img = ImageOps.exif_transpose(img)
     if img.mode.startswith("I;16"):
         img = Image.fromarray((np.asarray(img).astype(np.uint32) // 257).astype(np.uint8))
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
     return img.convert("RGB")
 
 

@@ -70,3 +70,20 @@ def test_no_usable_photo_on_a_fresh_store_loads_nan_rows(tmp_path, image_encoder
     vectors = load_vectors(root, "image", key, result.hashes, dim=dim)
     assert vectors.shape == (2, dim) and np.isnan(vectors).all()
     assert load_vectors(root, "image", key, result.hashes.drop_null(), dim=dim).shape == (0, dim)
+
+
+def test_transparent_background_is_white_as_on_the_marketplace_page(tmp_path):
+    """A product cut-out (RGBA or palette PNG, transparent pixels stored as black) is shown on a
+    white page; decoded on black it would look unlike the same product photographed on white."""
+    on_white = np.full((40, 40, 3), 255, np.uint8)
+    on_white[10:30, 10:30] = [200, 30, 30]  # the product
+    rgba = np.zeros((40, 40, 4), np.uint8)  # transparent black around it
+    rgba[10:30, 10:30] = [200, 30, 30, 255]
+    Image.fromarray(rgba).save(tmp_path / "cutout.png")
+    Image.fromarray(rgba).convert("P").save(tmp_path / "palette.png", transparency=0)
+    palette = Image.open(tmp_path / "palette.png")
+    assert palette.mode == "P" and palette.getpixel((0, 0)) == 0  # index 0: transparent black
+
+    for name in ("cutout.png", "palette.png"):
+        decoded = np.asarray(decode_image((tmp_path / name).read_bytes(), None))
+        assert np.array_equal(decoded, on_white), name
