@@ -134,7 +134,9 @@ def build(
         )
         fs.refresh_catalog()
         distinct = index["content_hash"].drop_nulls().unique()
-        vectors = load_vectors(store.root, "text", encoder.model_key, distinct.to_arrow())
+        vectors = load_vectors(
+            store.root, "text", encoder.model_key, distinct.to_arrow(), dim=encoder.dim
+        )
         return dg.MaterializeResult(
             metadata={
                 "model_key": encoder.model_key,
@@ -199,7 +201,9 @@ def build(
         )
         fs.refresh_catalog()
         distinct = index["image_hash"].drop_nulls().unique()
-        vectors = load_vectors(store.root, "image", encoder.model_key, distinct.to_arrow())
+        vectors = load_vectors(
+            store.root, "image", encoder.model_key, distinct.to_arrow(), dim=encoder.dim
+        )
         status_counts = dict(index.group_by("status").len().iter_rows())
         return dg.MaterializeResult(
             metadata={

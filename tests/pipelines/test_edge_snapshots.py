@@ -107,3 +107,16 @@ def test_rerun_of_sources_drops_embedding_spaces_the_source_no_longer_ships(tmp_
             for p in store.files("source_embeddings", {"snapshot": SNAPSHOT})
         }
         assert found == set(spaces)
+
+
+def test_first_snapshot_without_photos_materialises(pipeline_env, tmp_path):
+    # A source without photos (or whose photo column is empty): nothing is encoded, so the image
+    # cache folder does not exist yet when the image asset reads its vectors back for the check.
+    folder = land_demo(tmp_path / "landing", items=12)
+    items = pl.read_parquet(folder / "items.parquet")
+    items.with_columns(
+        pl.lit(None, dtype=items.schema["image_paths"]).alias("image_paths")
+    ).write_parquet(folder / "items.parquet")
+    run_snapshot(build_definitions(pipeline_env), SNAPSHOT, 1, echo=lambda *_: None)
+    store = FeatureStore(pipeline_env.store)
+    assert store.sql("select count(*) as n from item_features")["n"][0] == 12
