@@ -69,7 +69,8 @@ def build(
                 "pair_rows_match_pairs",
                 asset="pair_features",
                 blocking=True,
-                description="One feature row per input pair of the shard.",
+                description="One feature row per distinct input pair of the shard (pairs "
+                "naming unknown items left out when they are dropped).",
             ),
             dg.AssetCheckSpec(
                 "pair_features_in_range",
@@ -134,6 +135,15 @@ def build(
         fs.register_features(specs, code_version=FEATURES_CODE_VERSION)
         fs.refresh_catalog()
         rows = len(frame)
+        # One row per distinct pair (repeats are kept once), unknown items' pairs left out when
+        # they are dropped: counted here, independently of the feature code.
+        wanted = pairs.select("item_id_1", "item_id_2")
+        if pipeline.drop_unknown_pairs:
+            known = items["item_id"].implode()
+            wanted = wanted.filter(
+                pl.col("item_id_1").is_in(known) & pl.col("item_id_2").is_in(known)
+            )
+        expected = wanted.n_unique()
         numeric = [s.name for s in specs if s.name in frame.columns]
         return dg.MaterializeResult(
             metadata={
@@ -154,8 +164,8 @@ def build(
             check_results=[
                 dg.AssetCheckResult(
                     check_name="pair_rows_match_pairs",
-                    passed=rows == len(pairs) or pipeline.drop_unknown_pairs,
-                    metadata={"rows": rows, "pairs": len(pairs)},
+                    passed=rows == expected,
+                    metadata={"rows": rows, "pairs": len(pairs), "expected_rows": expected},
                 ),
                 range_check(frame, specs, "pair_features_in_range"),
             ],

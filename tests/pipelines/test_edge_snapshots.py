@@ -117,6 +117,46 @@ def test_first_snapshot_without_photos_materialises(pipeline_env, tmp_path):
     items.with_columns(
         pl.lit(None, dtype=items.schema["image_paths"]).alias("image_paths")
     ).write_parquet(folder / "items.parquet")
-    run_snapshot(build_definitions(pipeline_env), SNAPSHOT, 1, echo=lambda *_: None)
+    run_snapshot(
+        build_definitions(pipeline_env), SNAPSHOT, pipeline_env.shards, echo=lambda *_: None
+    )
     store = FeatureStore(pipeline_env.store)
     assert store.sql("select count(*) as n from item_features")["n"][0] == 12
+
+
+def test_duplicate_pair_rows_do_not_fail_the_row_count_check(pipeline_env, tmp_path):
+    # Real pair files repeat a pair now and then. The features keep one row per distinct pair, so
+    # the blocking check "one feature row per input pair" compared against the raw row count
+    # failed and blocked the snapshot.
+    folder = land_demo(tmp_path / "landing", items=12)
+    pairs = pl.read_parquet(folder / "pairs.parquet")
+    pl.concat([pairs, pairs.head(2)]).write_parquet(folder / "pairs.parquet")
+    run_snapshot(
+        build_definitions(pipeline_env), SNAPSHOT, pipeline_env.shards, echo=lambda *_: None
+    )
+    store = FeatureStore(pipeline_env.store)
+    assert store.sql("select count(*) as n from pair_features")["n"][0] == len(pairs)
+
+
+@pytest.mark.slow
+def test_row_count_check_with_unknown_pairs_dropped(pipeline_env, tmp_path, monkeypatch):
+    # drop_unknown_pairs: the blocking check counts the distinct pairs that name known items (it
+    # used to pass whatever the row count was in this mode); the run succeeds only if it passes.
+    import pipelines.definitions as definitions
+    from pipelines.resources import PipelineConfigResource, default_resources
+
+    def resources(settings):
+        out = default_resources(settings)
+        out["pipeline"] = PipelineConfigResource(drop_unknown_pairs=True)
+        return out
+
+    monkeypatch.setattr(definitions, "default_resources", resources)
+    folder = land_demo(tmp_path / "landing", items=12)
+    pairs = pl.read_parquet(folder / "pairs.parquet")
+    unknown = pairs.head(1).with_columns(pl.lit("no-such-item").alias("item_id_2"))
+    pl.concat([pairs, pairs.head(2), unknown]).write_parquet(folder / "pairs.parquet")
+    run_snapshot(
+        build_definitions(pipeline_env), SNAPSHOT, pipeline_env.shards, echo=lambda *_: None
+    )
+    store = FeatureStore(pipeline_env.store)
+    assert store.sql("select count(*) as n from pair_features")["n"][0] == len(pairs)
