@@ -32,6 +32,8 @@ SHARD_JOB = "shard_features"
 ITEM_JOB = "snapshot_item_features"
 NIGHTLY_JOB = "nightly_reembed"
 READY_MARKER = "_READY"
+#: Tag of the shard runs one sensor tick or schedule tick started together (one stage-2 batch).
+REASON_TAG = "cardfeatures/reason"
 
 
 def build_jobs() -> list:
@@ -69,7 +71,7 @@ def shard_run_requests(snapshot: str, shards: int, reason: str) -> list[dg.RunRe
         dg.RunRequest(
             run_key=f"{reason}:{snapshot}:{shard}",
             partition_key=dg.MultiPartitionKey({"snapshot": snapshot, "shard": shard}),
-            tags={"cardfeatures/snapshot": snapshot, "cardfeatures/reason": reason},
+            tags={"cardfeatures/snapshot": snapshot, REASON_TAG: reason},
         )
         for shard in shard_keys(shards)
     ]
@@ -110,7 +112,7 @@ def build_automation(settings: Settings, snapshot_partitions, jobs: dict):
                 partition_key=r.partition_key,
                 tags=r.tags,
             )
-            for r in shard_run_requests(keys[-1], settings.shards, "nightly")
+            for r in shard_run_requests(keys[-1], settings.shards, f"nightly:{stamp}")
         ]
 
     @dg.sensor(
@@ -168,7 +170,11 @@ def build_automation(settings: Settings, snapshot_partitions, jobs: dict):
         snapshot = run.tags.get("dagster/partition/snapshot")
         if not snapshot:
             return dg.SkipReason("shard run without a snapshot tag")
-        done = shards_succeeded(context.instance, snapshot, settings.shards)
+        reason = run.tags.get(REASON_TAG)
+        if reason:  # a batch started by a sensor or the schedule: all of its shards
+            done = batch_shards_succeeded(context.instance, snapshot, settings.shards, reason)
+        else:  # a shard run launched by hand
+            done = shards_succeeded(context.instance, snapshot, settings.shards)
         if len(done) < settings.shards:
             return dg.SkipReason(f"{snapshot}: {len(done)}/{settings.shards} shards done")
         return dg.RunRequest(
@@ -194,3 +200,22 @@ def shards_succeeded(instance: dg.DagsterInstance, snapshot: str, shards: int) -
         if records:
             done.add(shard)
     return done
+
+
+def batch_shards_succeeded(
+    instance: dg.DagsterInstance, snapshot: str, shards: int, reason: str
+) -> set[str]:
+    """Shards of ``snapshot`` with a successful run in the batch tagged ``reason``.
+
+    Materialisations alone cannot tell a rerun's batch from the one before: after a re-landing
+    (or a nightly re-embed) every shard already has one, so the first shard to finish would
+    start stage 3 while the others are still writing.
+    """
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.SUCCESS],
+            tags={REASON_TAG: reason, "dagster/partition/snapshot": snapshot},
+        )
+    )
+    wanted = set(shard_keys(shards))
+    return {r.tags.get("dagster/partition/shard") for r in runs} & wanted

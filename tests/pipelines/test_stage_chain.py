@@ -1,0 +1,61 @@
+"""The sensor that starts stage 3 waits for every shard of the same stage-2 batch."""
+
+import uuid
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import build_definitions
+from tests.pipelines.conftest import SNAPSHOT
+
+
+def _shard_run(instance, shard: str, reason: str) -> dg.DagsterRun:
+    run = dg.DagsterRun(
+        job_name="shard_features",
+        run_id=str(uuid.uuid4()),
+        status=dg.DagsterRunStatus.SUCCESS,
+        tags={
+            "cardfeatures/snapshot": SNAPSHOT,
+            "cardfeatures/reason": reason,
+            "dagster/partition/snapshot": SNAPSHOT,
+            "dagster/partition/shard": shard,
+        },
+    )
+    instance.add_run(run)
+    key = dg.MultiPartitionKey({"snapshot": SNAPSHOT, "shard": shard})
+    instance.report_runless_asset_event(dg.AssetMaterialization("pair_features", partition=key))
+    return run
+
+
+def _evaluate(defs, instance, run):
+    sensor = defs.resolve_sensor_def("item_features_after_shards")
+    event = dg.DagsterEvent(event_type_value="PIPELINE_SUCCESS", job_name=run.job_name)
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name, dagster_event=event, dagster_instance=instance, dagster_run=run
+    )
+    return sensor(context)
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    from pipelines.settings import Settings
+
+    monkeypatch.setenv("CARDFEATURES_SHARDS", "2")
+    monkeypatch.setenv("CARDFEATURES_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("CARDFEATURES_LANDING", str(tmp_path / "landing"))
+    return Settings.from_env()
+
+
+def test_stage_3_waits_for_every_shard_of_a_rerun(settings):
+    # The snapshot was landed again: stage 1 ran, then stage 2's shard 00 finished first. Shard
+    # 01 had a materialisation from the earlier landing, so stage 3 started while shard 01 was
+    # still computing and read a mix of the old and the new shard outputs.
+    defs = build_definitions(settings)
+    instance = dg.DagsterInstance.ephemeral()
+    for shard in ("00", "01"):
+        _shard_run(instance, shard, "after:first-landing")
+    rerun = _shard_run(instance, "00", "after:second-landing")
+    assert isinstance(_evaluate(defs, instance, rerun), dg.SkipReason)
+    last = _shard_run(instance, "01", "after:second-landing")
+    request = _evaluate(defs, instance, last)
+    assert isinstance(request, dg.RunRequest) and request.partition_key == SNAPSHOT
