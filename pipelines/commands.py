@@ -35,11 +35,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _configure(store: str, shards: int) -> str:
-    """Point the settings at ``store`` and the Dagster instance at ``<store>/dagster_home``."""
-    root = os.path.abspath(store)
+    """Point the settings at ``store`` and the Dagster instance at ``<store>/dagster_home``.
+
+    An object-store root (``s3://...``) is kept as it is; the Dagster instance then lives in
+    ``./dagster_home`` (it needs a local folder) unless ``DAGSTER_HOME`` is set.
+    """
+    remote = "://" in store
+    root = store if remote else os.path.abspath(store)
     os.environ["CARDFEATURES_STORE"] = root
     os.environ["CARDFEATURES_SHARDS"] = str(shards)
-    home = os.environ.setdefault("DAGSTER_HOME", os.path.join(root, "dagster_home"))
+    local_home = os.path.abspath("dagster_home") if remote else os.path.join(root, "dagster_home")
+    home = os.environ.setdefault("DAGSTER_HOME", local_home)
     os.makedirs(home, exist_ok=True)
     return root
 

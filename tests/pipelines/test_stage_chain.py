@@ -1,5 +1,6 @@
 """The sensor that starts stage 3 waits for every shard of the same stage-2 batch."""
 
+import os
 import uuid
 
 import dagster as dg
@@ -59,3 +60,21 @@ def test_stage_3_waits_for_every_shard_of_a_rerun(settings):
     last = _shard_run(instance, "01", "after:second-landing")
     request = _evaluate(defs, instance, last)
     assert isinstance(request, dg.RunRequest) and request.partition_key == SNAPSHOT
+
+
+def test_cardfeatures_run_keeps_an_object_store_root(tmp_path, monkeypatch):
+    # CARDFEATURES_STORE=s3://bucket/prefix became the local path <cwd>/s3:/bucket/prefix, and
+    # the run wrote the whole store to local disk under a folder named "s3:".
+    from pipelines.commands import _configure
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("CARDFEATURES_STORE", "x")
+    monkeypatch.setenv("CARDFEATURES_SHARDS", "2")
+    assert _configure("s3://bucket/prefix", 2) == "s3://bucket/prefix"
+    assert os.environ["CARDFEATURES_STORE"] == "s3://bucket/prefix"
+    assert os.environ["DAGSTER_HOME"] == str(tmp_path / "dagster_home")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dagster_home"]
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert _configure("local_store", 2) == str(tmp_path / "local_store")
+    assert os.environ["DAGSTER_HOME"] == str(tmp_path / "local_store" / "dagster_home")
