@@ -390,6 +390,9 @@ def build_view_sql(root: str, layouts: list[TableLayout]) -> dict[str, str]:
         elif table in EMBEDDING_TABLES and keys[:1] == ("model",):
             per_model = []
             for model in list_partition_values(storage.join(table_root(root, table)), "model"):
+                model_dir = storage.join(table_root(root, table), f"model={model}")
+                if not storage.list_parquet_files(model_dir):  # e.g. a first write that failed
+                    continue
                 name = view_name(table, model)
                 views[name] = scan_sql(root, table, {"model": model}, keys, files)
                 per_model.append(name)

@@ -190,3 +190,18 @@ def test_unknown_table_gets_a_view(tmp_path):
     assert "demand_targets" in store.refresh_catalog()
     row = store.sql("select region, snapshot, y from demand_targets").rows()[0]
     assert row[0] == "kazan" and str(row[1]) == "2024-01-01" and row[2] == 0.5
+
+
+def test_embedding_model_folder_without_files_does_not_break_the_views(tmp_path):
+    # The first cache write of a new model failed (disk full, killed): its model=... folder was
+    # left without a parquet file, and from then on every refresh_catalog (which every asset
+    # runs) failed with "No files found that match the pattern .../model=b/*.parquet".
+    store = FeatureStore(str(tmp_path / "s"))
+    vectors = pa.table(
+        {"content_hash": ["h"], "embedding": pa.array([[1.0, 2.0]], pa.list_(pa.float32(), 2))}
+    )
+    store.write("text_embeddings", vectors, partition={"model": "a"}, schema=vectors.schema)
+    os.makedirs(tmp_path / "s" / "text_embeddings" / "model=b")
+    views = store.refresh_catalog()
+    assert "text_embeddings__a" in views and "text_embeddings__b" not in views
+    assert store.sql("select count(*) as n from text_embeddings")["n"][0] == 1
