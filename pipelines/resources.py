@@ -147,10 +147,13 @@ def default_resources(settings: Settings = SETTINGS) -> dict[str, dg.Configurabl
 def embedding_code_versions(resources: dict) -> tuple[str, str]:
     """Code versions of the embedding assets, derived from what identifies each model.
 
-    They change when the model id/path, revision or prefix changes, so the UI shows the embedding
-    assets (and everything downstream) as changed after a model switch.
+    They change when the model id/path, revision or prefix changes, or the image decoding
+    (``DECODE_VERSION``), so the UI shows the embedding assets (and everything downstream) as
+    changed after a model switch or a decoding fix.
     """
     import hashlib
+
+    from encoders.images import DECODE_VERSION
 
     def digest(*parts: str) -> str:
         return hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
@@ -158,5 +161,5 @@ def embedding_code_versions(resources: dict) -> tuple[str, str]:
     text, image = resources["text_encoder"], resources["image_encoder"]
     return (
         f"text-{digest(text.model, text.revision, text.prefix)}",
-        f"image-{digest(image.model)}",
+        f"image-{digest(image.model, DECODE_VERSION)}",
     )

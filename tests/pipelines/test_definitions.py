@@ -86,3 +86,16 @@ def test_landing_sensor_requests_ready_snapshots_only(pipeline_env, tmp_path):
     with dg.build_sensor_context(repository_def=defs.get_repository_def()) as context:
         result = sensor.evaluate_tick(context)
     assert [r.partition_key for r in result.run_requests] == ["2026-11-02"]
+
+
+def test_image_code_version_follows_the_decoding(monkeypatch):
+    """A change to how photos are decoded marks the image asset changed in the UI."""
+    import encoders.images
+    from pipelines.resources import default_resources, embedding_code_versions
+
+    resources = default_resources()
+    text_before, image_before = embedding_code_versions(resources)
+    monkeypatch.setattr(encoders.images, "DECODE_VERSION", "999")
+    text_after, image_after = embedding_code_versions(resources)
+    assert text_after == text_before
+    assert image_after != image_before
