@@ -45,7 +45,7 @@ def range_check(frame: pl.DataFrame, specs, check_name: str) -> dg.AssetCheckRes
 
 
 def build(
-    partitions: dg.PartitionsDefinition,
+    snapshot_partitions: dg.PartitionsDefinition,
     shard_partitions: dg.PartitionsDefinition,
 ):
     @dg.asset(
@@ -173,7 +173,7 @@ def build(
 
     @dg.asset(
         group_name="features",
-        partitions_def=partitions,
+        partitions_def=snapshot_partitions,
         deps=[
             "clean_items",
             "text_embeddings",
