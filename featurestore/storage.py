@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -121,6 +123,54 @@ def write_parquet_atomic(
             fh.write(data)
         size, digest = len(data), hashlib.sha256(data).hexdigest()
     return WrittenFile(path=path, rows=table.num_rows, bytes=size, sha256=digest)
+
+
+def put_file(local: str, dest: str) -> None:
+    """Move the finished local file ``local`` to ``dest`` (local path or URL), atomically.
+
+    For files that are not parquet but belong in the store (the homoglyph LM's ARPA file): on a
+    local disk the file is moved beside ``dest`` under a hidden temporary name and renamed into
+    place, so a reader sees the old file or the new one; on an object store it is one upload.
+    """
+    fs, fs_path = filesystem(dest)
+    fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
+    if is_local(dest):
+        final = local_path(fs_path)
+        tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
+        try:
+            shutil.move(local, tmp)
+            os.replace(tmp, final)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    else:
+        fs.put_file(local, fs_path)
+
+
+def local_copy(path: str) -> str:
+    """A local path holding the file at ``path``: ``path`` itself on a local disk; for a URL a
+    copy downloaded once into the temp folder, keyed by the URL and the object's checksum, so a
+    file replaced in the store is fetched again. For readers that need a local file (KenLM)."""
+    fs, fs_path = filesystem(path)
+    if is_local(path):
+        if not fs.exists(fs_path):
+            raise FileNotFoundError(f"{path} does not exist")
+        return local_path(fs_path)
+    if not fs.exists(fs_path):
+        raise FileNotFoundError(f"{path} does not exist")
+    key = hashlib.blake2b(f"{path}|{fs.checksum(fs_path)}".encode(), digest_size=10).hexdigest()
+    folder = os.path.join(tempfile.gettempdir(), "cardfeatures-remote", key)
+    target = os.path.join(folder, os.path.basename(fs_path))
+    if not os.path.exists(target):
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{target}.{uuid.uuid4().hex}.tmp"
+        try:
+            fs.get_file(fs_path, tmp)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    return target
 
 
 def cast_to_schema(table: pa.Table, schema: pa.Schema, *, where: str) -> pa.Table:

@@ -1,6 +1,7 @@
 """Group ``clean``: the homoglyph language model and the cleaned, repaired item text."""
 
 import os
+import tempfile
 
 import dagster as dg
 
@@ -49,7 +50,8 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
 
         snapshot = snapshot_of(context)
         if homoglyph_lm.arpa:
-            if not os.path.exists(homoglyph_lm.arpa):
+            fs, fs_path = storage.filesystem(homoglyph_lm.arpa)
+            if not fs.exists(fs_path):
                 raise FileNotFoundError(f"homoglyph LM {homoglyph_lm.arpa!r} does not exist")
             return dg.MaterializeResult(
                 metadata={"arpa": homoglyph_lm.arpa, "trained": False},
@@ -65,8 +67,12 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
         with timer() as elapsed:
             counts = single_script_word_counts([items[c] for c in TEXT_COLUMNS])
             out = lm_path(store.root, snapshot, homoglyph_lm.order)
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            train_char_lm(counts, out, order=homoglyph_lm.order)
+            # trained locally, then put into the store whole (an object store needs an upload;
+            # on a local disk a rename, so clean_items never reads half a model)
+            with tempfile.TemporaryDirectory(prefix="cardfeatures-lm-") as tmp:
+                local = os.path.join(tmp, os.path.basename(out))
+                train_char_lm(counts, local, order=homoglyph_lm.order)
+                storage.put_file(local, out)
         return dg.MaterializeResult(
             metadata={
                 "arpa": out,
@@ -116,7 +122,7 @@ def build(snapshot_partitions: dg.PartitionsDefinition) -> list:
         items = fs.read("items", snapshot=snapshot).collect()
         arpa = homoglyph_lm.arpa or lm_path(store.root, snapshot, homoglyph_lm.order)
         with timer() as elapsed:
-            repairer = HomoglyphRepairer.from_arpa(arpa)
+            repairer = HomoglyphRepairer.from_arpa(storage.local_copy(arpa))  # KenLM reads files
             cleaned = clean_frame(items, repairer, columns=TEXT_COLUMNS)
             fs.write(
                 "clean_items", cleaned, partition={"snapshot": snapshot}, schema=CLEAN_ITEMS_SCHEMA

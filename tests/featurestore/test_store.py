@@ -488,3 +488,19 @@ def test_training_frame_empty_keys_gives_empty_frame_with_feature_columns(pit_st
     dated = pl.DataFrame(schema={"item_id": pl.String, "as_of": pl.Date})
     out = pit_store.training_frame(dated, ["price"])
     assert out.columns == ["item_id", "as_of", "price_log", "price__snapshot"]
+
+
+def test_put_file_moves_into_place_and_local_copy_is_the_file(tmp_path):
+    from featurestore import storage
+
+    dest = tmp_path / "store" / "models" / "lm" / "char5.arpa"  # folders made as needed
+    for text in ("old", "new"):
+        src = tmp_path / f"{text}.arpa"
+        src.write_text(text)
+        storage.put_file(str(src), str(dest))
+        assert not src.exists()
+        assert dest.read_text() == text
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["char5.arpa"]  # no temp file left
+    assert storage.local_copy(str(dest)) == str(dest)
+    with pytest.raises(FileNotFoundError, match="missing.arpa"):
+        storage.local_copy(str(tmp_path / "missing.arpa"))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
-import time
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -19,46 +16,6 @@ from featurestore.store import FeatureStore  # noqa: E402
 
 SCHEMA = pa.schema([("item_id_1", pa.string()), ("item_id_2", pa.string()), ("sim", pa.float32())])
 PARTITION = {"feature_set": "core", "version": "v1", "snapshot": "2024-01-01"}
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "moto server did not start"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-@pytest.fixture()
-def s3_root(endpoint, monkeypatch, tmp_path):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the local catalog cache
-    s3fs.S3FileSystem.clear_instance_cache()
-    fs = s3fs.S3FileSystem(endpoint_url=endpoint)
-    bucket = f"bucket-{time.time_ns()}"
-    fs.mkdir(bucket)
-    return f"s3://{bucket}/prefix"
 
 
 def frame(values: list[float]) -> pl.DataFrame:
@@ -203,3 +160,24 @@ def test_s3_bad_pointer_is_named(s3_root):
     s3fs.S3FileSystem().pipe_file(pointer, b"../../elsewhere")
     with pytest.raises(ValueError, match="_generation"):
         store.read("core")
+
+
+def test_s3_put_file_and_local_copy(s3_root, tmp_path):
+    # How the homoglyph LM (an ARPA file, which KenLM reads from a local path) lives in the store.
+    from featurestore import storage
+
+    dest = storage.join(s3_root, "models", "homoglyph_lm", "char5.arpa")
+    first_file = tmp_path / "a.arpa"
+    first_file.write_text("first model")
+    storage.put_file(str(first_file), dest)
+    first = storage.local_copy(dest)
+    assert Path(first).read_text() == "first model"
+    assert storage.local_copy(dest) == first  # downloaded once
+
+    second_file = tmp_path / "b.arpa"
+    second_file.write_text("second model, retrained")
+    storage.put_file(str(second_file), dest)
+    second = storage.local_copy(dest)
+    assert second != first and Path(second).read_text() == "second model, retrained"
+    with pytest.raises(FileNotFoundError, match="nothing.arpa"):
+        storage.local_copy(storage.join(s3_root, "nothing.arpa"))
