@@ -155,6 +155,16 @@ def finish_items(df: pl.DataFrame, stats: SourceStats, source: str) -> pa.Table:
     ).select(
         [pl.col(f.name).cast(_type_for(f)) for f in ITEMS_SCHEMA]  # fixed order and types
     )
+    # A price that is NaN (pandas' missing value, a "nan" cell), infinite or negative is no price:
+    # it would give features such as price_ratio < 0 or log differences of -inf.
+    bad_price = (
+        pl.col("price").is_nan() | pl.col("price").is_infinite() | (pl.col("price") < 0)
+    ).fill_null(False)
+    stats.invalid(
+        f"{source}: price NaN, infinite or negative (made null)",
+        df.select(bad_price.sum()).item(),
+    )
+    df = df.with_columns(pl.when(bad_price).then(None).otherwise(pl.col("price")).alias("price"))
     n = df.height
     df = df.filter(pl.col("item_id").is_not_null())
     stats.skip(f"{source}: null item_id", n - df.height)
@@ -196,15 +206,21 @@ def finish_embeddings(df: pl.DataFrame | None) -> pa.Table:
 
 
 def label_expr(df: pl.DataFrame, column: str, stats: SourceStats, source: str) -> pl.Expr:
-    """A 0/1 label column as Int8; other values become null and are counted."""
+    """A 0/1 label column as Int8; other values become null and are counted.
+
+    A float column's NaN is a missing label, not an invalid one (pandas writes an int column
+    with gaps as float64 with NaN).
+    """
     if column not in df.columns:
         return pl.lit(None, dtype=pl.Int8)
     value = pl.col(column)
     if df.schema[column] == pl.String:
         value = value.str.strip_chars()
+    elif df.schema[column].is_float():
+        value = value.fill_nan(None)
     num = value.cast(pl.Float64, strict=False)
     ok = num.is_in([0.0, 1.0])
-    bad = df.select((pl.col(column).is_not_null() & ~ok).sum()).item()
+    bad = df.select((value.is_not_null() & ~ok).sum()).item()
     stats.invalid(f"{source}: {column} not 0/1", bad)
     return pl.when(ok).then(num.cast(pl.Int8)).otherwise(None)
 

@@ -19,6 +19,7 @@ from featurestore.sources._common import (
     finish_embeddings,
     finish_items,
     finish_pairs,
+    label_expr,
     read_frame,
 )
 
@@ -50,8 +51,13 @@ def read(path: Path, **options: object) -> SourceTables:
     folder = items_file.parent
     pairs = None
     if (folder / "pairs.parquet").is_file():
-        pairs = read_frame(folder / "pairs.parquet", PAIRS_SCHEMA.names, stats)
-        pairs = pairs.select(pl.col("item_id_1"), pl.col("item_id_2"), pl.col("label"))
+        pairs_file = folder / "pairs.parquet"
+        pairs = read_frame(pairs_file, PAIRS_SCHEMA.names, stats)
+        pairs = pairs.select(
+            pl.col("item_id_1"),
+            pl.col("item_id_2"),
+            label_expr(pairs, "label", stats, str(pairs_file)),
+        )
     embeddings = None
     if (folder / "source_embeddings.parquet").is_file():
         embeddings = read_frame(

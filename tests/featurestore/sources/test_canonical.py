@@ -118,3 +118,37 @@ def test_stats_as_plain_dict(tmp_path: Path) -> None:
     assert as_dict == stats.as_dict()
     assert as_dict["nulls"]["title"] == 1
     assert json.loads(json.dumps(as_dict))["rows_read"] == {str(tmp_path / "items.parquet"): 1}
+
+
+def test_nan_labels_are_unknown_and_bad_prices_are_null(tmp_path: Path) -> None:
+    # pandas writes an int label column with gaps as float64 with NaN: that crashed the Int8
+    # cast. Prices that are NaN, infinite or negative gave price_ratio < 0 and log terms of -inf.
+    prices = [float("nan"), float("inf"), -5.0, 0.0, 12.5]
+    rows = [{"item_id": f"i{k}", "price": p} for k, p in enumerate(prices)]
+    pq.write_table(_items(rows), tmp_path / "items.parquet")
+    labels = pa.table(
+        {
+            "item_id_1": ["i0", "i1", "i2"],
+            "item_id_2": ["i1", "i2", "i3"],
+            "label": pa.array([1.0, float("nan"), 0.0]),
+        }
+    )
+    pq.write_table(labels, tmp_path / "pairs.parquet")
+
+    out = read_source("canonical", tmp_path)
+    assert out.items.column("price").to_pylist() == [None, None, None, 0.0, 12.5]
+    assert out.stats.values_invalid == {
+        "items.parquet: price NaN, infinite or negative (made null)": 3
+    }
+    assert out.pairs.column("label").to_pylist() == [1, None, 0]
+
+
+def test_labels_other_than_0_1_are_null_and_counted(tmp_path: Path) -> None:
+    pq.write_table(_items([{"item_id": "a"}, {"item_id": "b"}]), tmp_path / "items.parquet")
+    pairs = pa.table(
+        {"item_id_1": ["a", "a", "b"], "item_id_2": ["b", "b", "a"], "label": [1, 2, 0]}
+    )
+    pq.write_table(pairs, tmp_path / "pairs.parquet")
+    out = read_source("canonical", tmp_path)
+    assert out.pairs.column("label").to_pylist() == [1, None, 0]
+    assert out.stats.values_invalid == {f"{tmp_path / 'pairs.parquet'}: label not 0/1": 1}
