@@ -694,7 +694,7 @@ class FeatureStore:
                 pl.lit(date.fromisoformat(_date_text(as_of))).alias("__as_of")
             )
         elif "as_of" in keys.columns:
-            frame = frame.with_columns(pl.col("as_of").cast(pl.Date).alias("__as_of"))
+            frame = frame.with_columns(_as_of_dates(keys["as_of"]).alias("__as_of"))
         else:
             frame = frame.with_columns(pl.lit(date.max).alias("__as_of"))
         if frame["__as_of"].null_count():
@@ -1096,3 +1096,18 @@ def _read_all(directory: str, schema: pa.Schema) -> pa.Table:
         with fs.open(fs_path, "rb") as fh:
             tables.append(storage.cast_to_schema(pq.read_table(fh), schema, where=path))
     return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _as_of_dates(column: pl.Series) -> pl.Series:
+    """The keys' ``as_of`` column as dates: a date, a datetime (its day), or ISO text such as
+    ``2024-02-01`` (a label file read from CSV); text that is no date is an error naming a row."""
+    if column.dtype != pl.String:
+        return column.cast(pl.Date)
+    dates = column.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+    bad = (column.is_not_null() & dates.is_null()).arg_true()
+    if len(bad):
+        row = int(bad[0])
+        raise ValueError(
+            f"keys column 'as_of': row {row} holds {column[row]!r}, not a date (YYYY-MM-DD)"
+        )
+    return dates

@@ -504,3 +504,16 @@ def test_put_file_moves_into_place_and_local_copy_is_the_file(tmp_path):
     assert storage.local_copy(str(dest)) == str(dest)
     with pytest.raises(FileNotFoundError, match="missing.arpa"):
         storage.local_copy(str(tmp_path / "missing.arpa"))
+
+
+def test_training_frame_as_of_as_text_from_a_csv(pit_store):
+    # A label file read from CSV has as_of as text: polars' cast to Date refused it.
+    keys = pl.DataFrame(
+        {"item_id_1": ["b", "a"], "item_id_2": ["d", "c"], "as_of": ["2024-02-15", " 2023-12-01"]}
+    )
+    out = pit_store.training_frame(keys, ["core"])
+    assert out["sim"].to_list() == [20.0, None]
+    assert out["as_of"].to_list() == ["2024-02-15", " 2023-12-01"]  # the keys' own column kept
+    bad = keys.with_columns(pl.Series("as_of", ["2024-02-15", "15.02.2024"]))
+    with pytest.raises(ValueError, match=r"'as_of': row 1 holds '15.02.2024'"):
+        pit_store.training_frame(bad, ["core"])
