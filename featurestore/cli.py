@@ -90,6 +90,8 @@ def _add_pair_features(subparsers: argparse._SubParsersAction) -> None:
         missing.set_defaults(handler=lambda args: _fail(reason))
         return
     features_cli.add_command(subparsers)
+    # That module names its handler ``func``; the entry point (pipelines/cli.py) calls ``handler``.
+    subparsers.choices["pair-features"].set_defaults(handler=features_cli.run)
 
 
 def _fail(message: str) -> int:
