@@ -37,15 +37,38 @@ def add_command(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+class _ReadError(Exception):
+    """An input file that is missing or not parquet; the message names the file."""
+
+
+def _read(path: str):
+    """The parquet file at ``path`` as a polars frame; a ``_ReadError`` naming it if unreadable."""
     import polars as pl
+
+    try:
+        return pl.read_parquet(path)
+    except FileNotFoundError:
+        raise _ReadError(f"{path}: no such file") from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _ReadError(f"{path}: cannot read as parquet ({first})") from None
+
+
+def run(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
     from featurestore.features import pair_features
     from featurestore.storage import PARQUET_COMPRESSION, dictionary_columns
 
-    items = pl.read_parquet(args.items)
-    pairs = pl.read_parquet(args.pairs)
+    if os.path.isdir(args.out):
+        print(f"pair-features: --out {args.out} is a folder; give a file path", file=sys.stderr)
+        return 2
+    try:
+        items = _read(args.items)
+        pairs = _read(args.pairs)
+    except _ReadError as exc:
+        print(f"pair-features: {exc}", file=sys.stderr)
+        return 2
     try:
         stream = pair_features(
             items,
@@ -56,11 +79,15 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
         )
     except ValueError as exc:
-        print(f"pair-features: {args.pairs}: {exc}", file=sys.stderr)
+        # pair_features prefixes its input errors with "items:" or "pairs:": name that file.
+        where = {"items": args.items, "pairs": args.pairs}.get(str(exc).split(":", 1)[0])
+        message = str(exc).replace("pass on_unknown='drop'", "pass --drop-unknown")
+        print(f"pair-features: {where + ': ' if where else ''}{message}", file=sys.stderr)
         return 2
     # Written next to --out and renamed into place when complete: a crash or a bad chunk leaves
     # any earlier --out as it was, never a half-written file.
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)  # as write_parquet_atomic does for embed
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
     t0 = time.perf_counter()
     done = 0
