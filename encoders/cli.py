@@ -78,12 +78,19 @@ def parse_image_model(args: argparse.Namespace) -> tuple[str, str | None, str | 
 
 
 def _read_column(path: str, column: str) -> Any:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from featurestore.storage import filesystem
 
     fs, fs_path = filesystem(path)
-    schema = pq.read_schema(fs_path, filesystem=fs)
+    try:
+        schema = pq.read_schema(fs_path, filesystem=fs)
+    except FileNotFoundError:
+        raise SystemExit(f"{path}: no such file") from None
+    except (OSError, pa.ArrowException) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SystemExit(f"{path}: cannot read as parquet ({first})") from None
     if column not in schema.names:
         raise SystemExit(f"{path}: no column {column!r} (columns: {schema.names})")
     return pq.read_table(fs_path, columns=[column], filesystem=fs).column(column)

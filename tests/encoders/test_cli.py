@@ -98,3 +98,17 @@ def test_embed_text_cli_reports_load_error(tmp_path, capsys):
         ]
     )
     assert rc == 2 and "local path" in capsys.readouterr().err
+
+
+def test_embed_input_missing_or_not_parquet_is_a_one_line_error(tmp_path):
+    """A missing --input or a file that is not parquet gave a pyarrow traceback."""
+    import pytest
+
+    (tmp_path / "bad.parquet").write_text("title\nphone\n")
+    for name in ("nope.parquet", "bad.parquet"):
+        path = str(tmp_path / name)
+        argv = ["embed", "text", "--model", "unused", "--input", path, "--column", "title"]
+        with pytest.raises(SystemExit) as exc:
+            _run(argv + ["--store", str(tmp_path / "store")])
+        message = str(exc.value.code)
+        assert path in message and "\n" not in message
