@@ -115,9 +115,13 @@ def _sql(args: argparse.Namespace) -> int:
         frame = _open(args).sql(args.query)
     except (ReadOnlyQueryError, FileNotFoundError, ValueError, duckdb.Error) as exc:
         return _fail(str(exc))
+    if args.format == "parquet" and not args.out:
+        return _fail("--format parquet needs --out FILE")
+    if args.out:
+        if os.path.isdir(args.out):
+            return _fail(f"--out {args.out} is a folder; give a file path")
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     if args.format == "parquet":
-        if not args.out:
-            return _fail("--format parquet needs --out FILE")
         frame.write_parquet(args.out, compression="zstd")
     elif args.format == "csv":
         text = _flatten(frame).write_csv()

@@ -119,3 +119,15 @@ def test_sql_with_bad_sql_is_a_message_not_a_traceback(root, capsys, query, word
     assert run("sql", query, "--store", root) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and words in err
+
+
+def test_sql_out_in_a_new_folder_is_created_and_a_folder_out_is_an_error(root, tmp_path, capsys):
+    """--out in a folder that did not exist gave a FileNotFoundError traceback (csv and parquet)."""
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / fmt / "new" / f"r.{fmt}"
+        query = "select sim from pair_features order by sim"
+        assert run("sql", query, "--store", root, "--format", fmt, "--out", str(out)) == 0
+        assert out.exists()
+    assert run("sql", "select 1", "--store", root, "--out", str(tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(tmp_path) in err[0]
