@@ -208,7 +208,10 @@ def _store_vacuum(args: argparse.Namespace) -> int:
         store = _open(args)
     except FileNotFoundError as exc:
         return _fail(str(exc))
-    paths = store.vacuum(keep_versions=args.keep, dry_run=args.dry_run)
+    try:
+        paths = store.vacuum(keep_versions=args.keep, dry_run=args.dry_run)
+    except ValueError as exc:  # --keep < 1
+        return _fail(f"--keep {args.keep}: {exc}")
     verb = "would remove" if args.dry_run else "removed"
     for path in paths:
         print(f"{verb} {path}")

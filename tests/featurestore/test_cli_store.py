@@ -131,3 +131,10 @@ def test_sql_out_in_a_new_folder_is_created_and_a_folder_out_is_an_error(root, t
     assert run("sql", "select 1", "--store", root, "--out", str(tmp_path)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(tmp_path) in err[0]
+
+
+def test_vacuum_keep_zero_is_a_one_line_error(root, capsys):
+    """--keep 0 gave the store's ValueError as a traceback."""
+    assert run("store", "vacuum", "--store", root, "--keep", "0") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "keep" in err[0]
