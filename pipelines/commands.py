@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 DEMO_SNAPSHOT = "2026-11-01"
@@ -69,7 +70,9 @@ def _demo(args: argparse.Namespace) -> int:
     generate(landing, seed=args.seed, snapshot=args.snapshot, **options)
     open(os.path.join(landing, READY_MARKER), "w").close()
 
-    _run_snapshot(args.snapshot, args.shards)
+    code = _run_snapshot(args.snapshot, args.shards)
+    if code:
+        return code
     print(f"\nDemo finished in {time.perf_counter() - started:.0f}s. Query the features:")
     print(f'  cardfeatures sql --store {root} "select count(*) from pair_features"')
     print(f'  duckdb -readonly {root}/catalog.duckdb "select * from pair_features limit 5"')
@@ -86,12 +89,28 @@ def _run(args: argparse.Namespace) -> int:
         int(os.environ.get("CARDFEATURES_SHARDS", "2")),
     )
     print(f"store: {root}")
-    _run_snapshot(args.snapshot, int(os.environ["CARDFEATURES_SHARDS"]))
-    return 0
+    return _run_snapshot(args.snapshot, int(os.environ["CARDFEATURES_SHARDS"]))
 
 
-def _run_snapshot(snapshot: str, shards: int) -> None:
+def _run_snapshot(snapshot: str, shards: int) -> int:
+    """Run every stage; a bad snapshot or a failed run is one line on stderr and a non-zero code."""
+    import dagster as dg
+
     from pipelines.definitions import build_definitions
     from pipelines.runner import run_snapshot
+    from pipelines.settings import Settings
 
-    run_snapshot(build_definitions(), snapshot, shards)
+    try:
+        run_snapshot(build_definitions(), snapshot, shards)
+    except dg.DagsterUnknownPartitionError:
+        start = Settings.from_env().start_date
+        print(
+            f"error: snapshot {snapshot!r} is not a daily partition (YYYY-MM-DD from "
+            f"CARDFEATURES_START_DATE={start} to tomorrow)",
+            file=sys.stderr,
+        )
+        return 2
+    except RuntimeError as exc:  # a run failed; the message names the step and its error
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -54,6 +54,26 @@ def plan(snapshot: str, shards: int) -> list[tuple[str, str | dg.MultiPartitionK
     return steps
 
 
+def failure_messages(events) -> list[str]:
+    """One line per failed step, naming the step and the error that stopped it.
+
+    Dagster's own failure message says only 'Execution of step "x" failed.'; the error the user
+    needs (e.g. a missing landing folder) is the innermost cause of the step's error.
+    """
+    lines = []
+    for event in events:
+        if not event.is_failure:
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        if not event.is_step_failure or error is None:
+            continue
+        while error.cause is not None:
+            error = error.cause
+        first = (error.message.strip().splitlines() or [error.cls_name or "error"])[0]
+        lines.append(f"step {event.step_key}: {first}")
+    return lines or [e.message for e in events if e.is_failure]
+
+
 def run_snapshot(
     defs: dg.Definitions,
     snapshot: str,
@@ -84,13 +104,13 @@ def run_snapshot(
                 raise_on_error=False,
             ) as result:
                 success, run_id = result.success, result.run_id
-                failures = [e.message for e in result.all_events if e.is_failure]
+                failures = failure_messages(result.all_events)
         else:
             result = defs.resolve_job_def(job_name).execute_in_process(
                 instance=instance, partition_key=partition, raise_on_error=False
             )
             success, run_id = result.success, result.run_id
-            failures = [e.message for e in result.all_events if e.is_failure]
+            failures = failure_messages(result.all_events)
         run_ids.append(run_id)
         if not success:
             raise RuntimeError(

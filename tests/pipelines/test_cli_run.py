@@ -1,0 +1,23 @@
+"""``cardfeatures run`` driven through the entry point: bad snapshots are one-line errors."""
+
+from __future__ import annotations
+
+from pipelines.cli import main
+
+
+def test_run_a_snapshot_that_is_no_date_is_a_one_line_error(pipeline_env, capsys):
+    """A snapshot that is not a daily partition gave DagsterUnknownPartitionError's traceback."""
+    assert main(["run", "--snapshot", "garbage"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "garbage" in err[0] and "CARDFEATURES_START_DATE" in err[0]
+
+
+def test_run_a_snapshot_that_has_not_landed_names_the_missing_folder(pipeline_env, capsys):
+    """The RuntimeError traceback said only 'Execution of step "source_tables" failed'."""
+    assert main(["run", "--snapshot", "2026-11-02"]) == 1
+    err = capsys.readouterr().err  # Dagster's own log lines come first
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: snapshot_sources 2026-11-02 failed")
+    assert "step source_tables: FileNotFoundError" in last
+    assert "landing/2026-11-02 does not exist" in last
