@@ -34,7 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    result = args.handler(args)
+    try:
+        result = args.handler(args)
+    except KeyboardInterrupt:
+        # Ctrl-C: pair-features, embed and the store write files whole (temp file + rename), so
+        # earlier output stands; a traceback would tell the user nothing more.
+        print(f"cardfeatures {args.command}: interrupted", file=sys.stderr)
+        return 130
     return int(result or 0)
 
 
