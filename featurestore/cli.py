@@ -150,11 +150,17 @@ def _flatten(frame):
     ]
     if not nested:
         return frame
-    return frame.with_columns(
-        pl.col(name).map_elements(lambda v: str(list(v)), return_dtype=pl.String)
-        if not isinstance(frame.schema[name], pl.Struct)
-        else pl.col(name).struct.json_encode()
+    # A one-field struct {"v": value} encodes the value as JSON (vectorised); strip the wrapper.
+    as_json = {
+        name: pl.struct(pl.col(name).alias("v"))
+        .struct.json_encode()
+        .str.slice(5)
+        .str.strip_suffix("}")
         for name in nested
+    }
+    return frame.with_columns(
+        pl.when(pl.col(name).is_null()).then(None).otherwise(text).alias(name)
+        for name, text in as_json.items()
     )
 
 

@@ -138,3 +138,16 @@ def test_vacuum_keep_zero_is_a_one_line_error(root, capsys):
     assert run("store", "vacuum", "--store", root, "--keep", "0") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "keep" in err[0]
+
+
+def test_sql_csv_renders_list_columns_as_json(root, capsys):
+    """Lists were written as Python reprs (['a', None]) although the docstring promises JSON."""
+    import csv
+    import io
+
+    query = "select ['Электроника', 'it''s'] as path, [1.5::double, null] as xs, {'k': [1]} as st"
+    assert run("sql", query, "--store", root, "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert json.loads(rows[0]["path"]) == ["Электроника", "it's"]
+    assert json.loads(rows[0]["xs"]) == [1.5, None]
+    assert json.loads(rows[0]["st"]) == {"k": [1]}
