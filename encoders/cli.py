@@ -108,11 +108,18 @@ def _finish(args: argparse.Namespace, stats: Any, columns: dict[str, Any]) -> in
 
 
 def _embed_text(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
     from encoders.engine import embed_texts
     from encoders.errors import ModelLoadError
     from encoders.text import SentenceTransformerEncoder
 
     texts = _read_column(args.input, args.column)
+    if pa.types.is_nested(texts.type):
+        raise SystemExit(
+            f"{args.input}: column {args.column!r} has type {texts.type}; embed text needs a "
+            "text column (one string per row)"
+        )
     try:
         encoder = SentenceTransformerEncoder(
             args.model,

@@ -112,3 +112,16 @@ def test_embed_input_missing_or_not_parquet_is_a_one_line_error(tmp_path):
             _run(argv + ["--store", str(tmp_path / "store")])
         message = str(exc.value.code)
         assert path in message and "\n" not in message
+
+
+def test_embed_text_of_a_list_column_is_a_one_line_error(tmp_path):
+    """A list column (category_path) gave pyarrow's 'Unsupported cast ... to utf8' traceback."""
+    import pytest
+
+    path = str(tmp_path / "in.parquet")
+    pq.write_table(pa.table({"category_path": [["Обувь", "Кеды"], None]}), path)
+    argv = ["embed", "text", "--model", "unused", "--input", path, "--column", "category_path"]
+    with pytest.raises(SystemExit) as exc:
+        _run(argv + ["--store", str(tmp_path / "store")])
+    message = str(exc.value.code)
+    assert path in message and "'category_path'" in message and "\n" not in message
