@@ -13,6 +13,9 @@ import sys
 
 DEFAULT_STORE = "./demo_store"
 
+# What FeatureStore raises for a --store that does not exist or is a file: a one-line error.
+_NO_STORE = (FileNotFoundError, NotADirectoryError)
+
 
 def default_store() -> str:
     return os.environ.get("CARDFEATURES_STORE", DEFAULT_STORE)
@@ -113,7 +116,7 @@ def _sql(args: argparse.Namespace) -> int:
 
     try:
         frame = _open(args).sql(args.query)
-    except (ReadOnlyQueryError, FileNotFoundError, ValueError, duckdb.Error) as exc:
+    except (ReadOnlyQueryError, *_NO_STORE, ValueError, duckdb.Error) as exc:
         return _fail(str(exc))
     if args.format == "parquet" and not args.out:
         return _fail("--format parquet needs --out FILE")
@@ -177,7 +180,7 @@ def _features_list(args: argparse.Namespace) -> int:
 
     try:
         frame = _open(args).registry(args.feature_set)
-    except FileNotFoundError as exc:
+    except _NO_STORE as exc:
         return _fail(str(exc))
     with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
         print(frame.drop("created") if frame.height else "no features registered")
@@ -189,7 +192,7 @@ def _store_info(args: argparse.Namespace) -> int:
 
     try:
         store = _open(args)
-    except FileNotFoundError as exc:
+    except _NO_STORE as exc:
         return _fail(str(exc))
     frame = store.info()
     if not args.partitions and frame.height:
@@ -212,7 +215,7 @@ def _store_info(args: argparse.Namespace) -> int:
 def _store_vacuum(args: argparse.Namespace) -> int:
     try:
         store = _open(args)
-    except FileNotFoundError as exc:
+    except _NO_STORE as exc:
         return _fail(str(exc))
     try:
         paths = store.vacuum(keep_versions=args.keep, dry_run=args.dry_run)
@@ -228,7 +231,7 @@ def _store_vacuum(args: argparse.Namespace) -> int:
 def _store_refresh(args: argparse.Namespace) -> int:
     try:
         views = _open(args).refresh_catalog()
-    except FileNotFoundError as exc:
+    except _NO_STORE as exc:
         return _fail(str(exc))
     print(f"{len(views)} views: {', '.join(views)}")
     return 0
@@ -239,7 +242,7 @@ def _store_rebuild(args: argparse.Namespace) -> int:
 
     try:
         store = FeatureStore.rebuild_catalog(args.store or default_store())
-    except FileNotFoundError as exc:
+    except _NO_STORE as exc:
         return _fail(str(exc))
     print(f"rebuilt {store.catalog.path}")
     return 0
@@ -248,7 +251,7 @@ def _store_rebuild(args: argparse.Namespace) -> int:
 def _store_check(args: argparse.Namespace) -> int:
     try:
         problems = _open(args).check()
-    except FileNotFoundError as exc:
+    except _NO_STORE as exc:
         return _fail(str(exc))
     for problem in problems:
         print(problem)

@@ -151,3 +151,22 @@ def test_sql_csv_renders_list_columns_as_json(root, capsys):
     assert json.loads(rows[0]["path"]) == ["Электроника", "it's"]
     assert json.loads(rows[0]["xs"]) == [1.5, None]
     assert json.loads(rows[0]["st"]) == {"k": [1]}
+
+
+def test_store_that_is_a_file_is_a_one_line_error_in_every_command(tmp_path, capsys):
+    """--store naming a file (e.g. a parquet file) gave a NotADirectoryError traceback."""
+    path = tmp_path / "items.parquet"
+    path.write_bytes(b"PAR1")
+    commands = [
+        ("sql", "select 1"),
+        ("features", "list"),
+        ("store", "info"),
+        ("store", "check"),
+        ("store", "vacuum"),
+        ("store", "refresh"),
+        ("store", "rebuild-catalog"),
+    ]
+    for command in commands:
+        assert run(*command, "--store", str(path)) == 2, command
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and str(path) in err[0], command
