@@ -613,6 +613,12 @@ def _iter_lines(paths: Sequence[str]) -> Iterator[str]:
 def _train_lm_command(args: argparse.Namespace) -> int:
     import sys
 
+    if os.path.isdir(args.out):  # found before training, not at the final rename
+        print(
+            f"cardfeatures train-lm: --out {args.out} is a folder; give a file path",
+            file=sys.stderr,
+        )
+        return 2
     t0 = time.perf_counter()
     order = args.order or (5 if args.unit == "char" else 3)
     fallback = None if args.strict_discounts else DEFAULT_DISCOUNT_FALLBACK

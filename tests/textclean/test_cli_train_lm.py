@@ -1,0 +1,20 @@
+"""``cardfeatures train-lm`` through the real entry point: bad arguments are one-line errors."""
+
+from __future__ import annotations
+
+from pipelines.cli import main
+
+
+def test_train_lm_out_that_is_a_folder_is_refused_before_training(tmp_path, capsys):
+    """--out naming a folder trained the model, then failed in os.replace with a traceback."""
+    corpus = tmp_path / "words.txt"
+    corpus.write_text("привет 3\nмир 2\n", encoding="utf-8")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    assert main(["train-lm", "--corpus", str(corpus), "--out", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(folder) in err[0]
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == [
+        "models",
+        "words.txt",
+    ]
