@@ -620,7 +620,7 @@ def _train_lm_command(args: argparse.Namespace) -> int:
         )
         return 2
     t0 = time.perf_counter()
-    order = args.order or (5 if args.unit == "char" else 3)
+    order = args.order if args.order is not None else (5 if args.unit == "char" else 3)
     fallback = None if args.strict_discounts else DEFAULT_DISCOUNT_FALLBACK
     if args.unit == "char":
         pairs = ((char_sentence(w), c) for w, c in read_corpus(args.corpus, kind=args.kind))

@@ -18,3 +18,14 @@ def test_train_lm_out_that_is_a_folder_is_refused_before_training(tmp_path, caps
         "models",
         "words.txt",
     ]
+
+
+def test_train_lm_order_zero_is_an_error_not_the_default(tmp_path, capsys):
+    """--order 0 was read as 'not given' and silently trained a 5-gram model."""
+    corpus = tmp_path / "words.txt"
+    corpus.write_text("привет 3\nмир 2\n", encoding="utf-8")
+    out = tmp_path / "lm.arpa"
+    assert main(["train-lm", "--corpus", str(corpus), "--out", str(out), "--order", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "order" in err[0]
+    assert not out.exists()
