@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Modules that contribute subcommands, in the order they appear in --help.
@@ -41,6 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         # earlier output stands; a traceback would tell the user nothing more.
         print(f"cardfeatures {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (`cardfeatures repair ... | head`): stop quietly, and
+        # point stdout at /dev/null so the interpreter's final flush does not complain either.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass  # stdout is no real file (a test's stand-in)
+        return 141  # 128 + SIGPIPE, what `yes | head` gives
     return int(result or 0)
 
 
