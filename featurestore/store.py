@@ -56,7 +56,27 @@ READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAI
 _SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KEY_COLUMNS = {"item_id", "item_id_1", "item_id_2"}
 _TRANSIENT = re.compile(r"No such file|TProtocolException|Invalid data|magic bytes|IO Error")
-_DTYPE_ALIASES = {"float": "float32", "double": "float64", "halffloat": "float16"}
+# Arrow type names that mean the same column type (polars writes text as large_string).
+_DTYPE_ALIASES = {
+    "float": "float32",
+    "double": "float64",
+    "halffloat": "float16",
+    "large_string": "string",
+    "large_utf8": "string",
+    "utf8": "string",
+}
+# pyarrow spells a vector column "fixed_size_list<element: float not null>[64]"; the registry
+# spells its type "fixed_size_list<float32>" (no field name, nullability or size).
+_LIST_TYPE = re.compile(r"(fixed_size_list|large_list|list)<\w+: (.+?)(?: not null)?>(?:\[\d+\])?")
+
+
+def _canonical_dtype(name: str) -> str:
+    """``name`` (an Arrow type string or a registry dtype) in the registry's spelling."""
+    match = _LIST_TYPE.fullmatch(name)
+    if match:
+        kind = "list" if match[1] == "large_list" else match[1]
+        return f"{kind}<{_canonical_dtype(match[2])}>"
+    return _DTYPE_ALIASES.get(name, name)
 
 
 class ReadOnlyQueryError(PermissionError):
@@ -632,9 +652,7 @@ class FeatureStore:
         footers only, so it is cheap next to the data.
         """
         registry = self.registry(feature_set).filter(pl.col("version") == version)
-        expected = {
-            r["feature"]: _DTYPE_ALIASES.get(r["dtype"], r["dtype"]) for r in registry.to_dicts()
-        }
+        expected = {r["feature"]: _canonical_dtype(r["dtype"]) for r in registry.to_dicts()}
         for path in files:
             try:
                 schema = self._read_schema(path)
@@ -649,7 +667,7 @@ class FeatureStore:
                         f"missing (file has {schema.names})"
                     )
                 actual = str(schema.field(feature).type)
-                if _DTYPE_ALIASES.get(actual, actual) != dtype:
+                if _canonical_dtype(actual) != dtype:
                     raise StoreDataError(
                         f"{path}: column {feature!r} has type {actual} but the registry says "
                         f"{dtype} for {feature_set}/{version}"

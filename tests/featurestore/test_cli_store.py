@@ -170,3 +170,35 @@ def test_store_that_is_a_file_is_a_one_line_error_in_every_command(tmp_path, cap
         assert run(*command, "--store", str(path)) == 2, command
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and str(path) in err[0], command
+
+
+def test_check_and_read_accept_polars_text_columns_registered_as_string(tmp_path, capsys):
+    """polars writes text as large_string and a vector as fixed_size_list<element: float>[2]; the
+    registry says 'string' and 'fixed_size_list<float32>' (as the item features asset registers
+    category_l1 and emb_*). `store check` on a fresh demo store reported these columns as type
+    mismatches, and FeatureStore.read('item_features') refused to read at all."""
+    store = FeatureStore(str(tmp_path / "store"))
+    frame = pl.DataFrame(
+        {
+            "item_id": ["a", "b"],
+            "category_l1": ["Обувь", None],
+            "emb_title": pl.Series([[0.5, 1.0], None], dtype=pl.Array(pl.Float32, 2)),
+        }
+    )
+    store.write(
+        "item_features",
+        frame,
+        partition={"feature_set": "items", "version": "1", "snapshot": "2024-01-01"},
+        schema=frame.to_arrow().schema,
+    )
+    specs = [
+        FeatureSpec("category_l1", "string", "level 1", "items", "1"),
+        FeatureSpec("emb_title", "fixed_size_list<float32>", "title vector", "items", "1"),
+    ]
+    store.register_features(specs, "x")
+    store.refresh_catalog()
+    assert run("store", "check", "--store", store.root) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "ok"
+    read = store.read("item_features", feature_set="items")
+    read = read.collect() if isinstance(read, pl.LazyFrame) else read
+    assert read.sort("item_id")["category_l1"].to_list() == ["Обувь", None]
