@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--store", default=os.environ.get("CARDFEATURES_STORE", "demo_store"))
     demo.add_argument("--items", type=int, default=None, help="Demo cards (default: generator's).")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--shards", type=int, default=int(os.environ.get("CARDFEATURES_SHARDS", "2")))
+    demo.add_argument(
+        "--shards", type=_positive_int, default=int(os.environ.get("CARDFEATURES_SHARDS", "2"))
+    )
     demo.add_argument("--snapshot", default=DEMO_SNAPSHOT)
     demo.set_defaults(handler=_demo)
 
@@ -33,6 +35,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--snapshot", required=True, help="YYYY-MM-DD")
     run.set_defaults(handler=_run)
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (checked before the demo builds models and data)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def _configure(store: str, shards: int) -> str:

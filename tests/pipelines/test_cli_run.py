@@ -21,3 +21,14 @@ def test_run_a_snapshot_that_has_not_landed_names_the_missing_folder(pipeline_en
     assert last.startswith("error: snapshot_sources 2026-11-02 failed")
     assert "step source_tables: FileNotFoundError" in last
     assert "landing/2026-11-02 does not exist" in last
+
+
+def test_demo_with_zero_shards_is_refused_before_any_work(tmp_path, capsys):
+    """--shards 0 built the models and the dataset, then died in shard_keys with a traceback."""
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--store", str(tmp_path / "store"), "--shards", "0"])
+    assert exc.value.code == 2
+    assert "--shards" in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()
