@@ -69,8 +69,9 @@ def failure_messages(events) -> list[str]:
             continue
         while error.cause is not None:
             error = error.cause
-        first = (error.message.strip().splitlines() or [error.cls_name or "error"])[0]
-        lines.append(f"step {event.step_key}: {first}")
+        # The message may go on after a colon (a failed check's name): keep it, on one line.
+        text = " ".join(line.strip() for line in error.message.splitlines() if line.strip())
+        lines.append(f"step {event.step_key}: {text or error.cls_name or 'error'}")
     return lines or [e.message for e in events if e.is_failure]
 
 

@@ -32,3 +32,15 @@ def test_demo_with_zero_shards_is_refused_before_any_work(tmp_path, capsys):
     assert exc.value.code == 2
     assert "--shards" in capsys.readouterr().err
     assert not (tmp_path / "store").exists()
+
+
+def test_run_a_failed_blocking_check_names_the_check(pipeline_env, tmp_path, capsys):
+    """The error line ended at 'failed with ERROR severity:', before the check's name."""
+    from pathlib import Path
+
+    from tests.pipelines.conftest import land_demo
+
+    land_demo(Path(pipeline_env.landing), items=3)  # too few words for the homoglyph LM
+    assert main(["run", "--snapshot", "2026-11-01"]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "homoglyph_lm: lm_has_enough_words" in last
