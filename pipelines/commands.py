@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--items", type=int, default=None, help="Demo cards (default: generator's).")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument(
-        "--shards", type=_positive_int, default=int(os.environ.get("CARDFEATURES_SHARDS", "2"))
+        "--shards", type=_positive_int, default=None, help="default: $CARDFEATURES_SHARDS or 2"
     )
     demo.add_argument("--snapshot", default=DEMO_SNAPSHOT)
     demo.set_defaults(handler=_demo)
@@ -48,6 +48,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _env_shards() -> int | None:
+    """CARDFEATURES_SHARDS (default 2), or None after a one-line error if it is no int >= 1."""
+    text = os.environ.get("CARDFEATURES_SHARDS", "2")
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError as exc:
+        print(f"error: CARDFEATURES_SHARDS={text!r}: {exc}", file=sys.stderr)
+        return None
+
+
 def _configure(store: str, shards: int) -> str:
     """Point the settings at ``store`` and the Dagster instance at ``<store>/dagster_home``.
 
@@ -66,7 +76,10 @@ def _configure(store: str, shards: int) -> str:
 
 def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    root = _configure(args.store, args.shards)
+    shards = args.shards if args.shards is not None else _env_shards()
+    if shards is None:
+        return 2
+    root = _configure(args.store, shards)
     from cardfeatures_data.demo import generate
 
     from encoders.demo_models import build_demo_clip_model, build_demo_text_model
@@ -83,7 +96,7 @@ def _demo(args: argparse.Namespace) -> int:
     generate(landing, seed=args.seed, snapshot=args.snapshot, **options)
     open(os.path.join(landing, READY_MARKER), "w").close()
 
-    code = _run_snapshot(args.snapshot, args.shards)
+    code = _run_snapshot(args.snapshot, shards)
     if code:
         return code
     print(f"\nDemo finished in {time.perf_counter() - started:.0f}s. Query the features:")
@@ -97,12 +110,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    root = _configure(
-        os.environ.get("CARDFEATURES_STORE", "demo_store"),
-        int(os.environ.get("CARDFEATURES_SHARDS", "2")),
-    )
+    shards = _env_shards()
+    if shards is None:
+        return 2
+    root = _configure(os.environ.get("CARDFEATURES_STORE", "demo_store"), shards)
     print(f"store: {root}")
-    return _run_snapshot(args.snapshot, int(os.environ["CARDFEATURES_SHARDS"]))
+    return _run_snapshot(args.snapshot, shards)
 
 
 def _run_snapshot(snapshot: str, shards: int) -> int:

@@ -44,3 +44,19 @@ def test_run_a_failed_blocking_check_names_the_check(pipeline_env, tmp_path, cap
     assert main(["run", "--snapshot", "2026-11-01"]) == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "homoglyph_lm: lm_has_enough_words" in last
+
+
+def test_a_bad_cardfeatures_shards_variable_is_one_error_not_a_broken_cli(
+    tmp_path, monkeypatch, capsys
+):
+    """CARDFEATURES_SHARDS=abc made every command (even sql) die with int()'s ValueError while
+    the parser was built; CARDFEATURES_SHARDS=0 bypassed the --shards check of demo."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("CARDFEATURES_STORE", str(tmp_path / "store"))
+    for value in ("abc", "0"):
+        monkeypatch.setenv("CARDFEATURES_SHARDS", value)
+        assert main(["sql", "--store", str(tmp_path / "nostore"), "select 1"]) == 2
+        assert main(["demo", "--store", str(tmp_path / "store")]) == 2
+        assert main(["run", "--snapshot", "2026-11-01"]) == 2
+        assert "CARDFEATURES_SHARDS" in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()
