@@ -128,6 +128,9 @@ def _run_snapshot(snapshot: str, shards: int) -> int:
 
     try:
         run_snapshot(build_definitions(), snapshot, shards)
+    except ValueError as exc:  # settings from the environment (Settings.from_env) are bad
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except dg.DagsterUnknownPartitionError:
         start = Settings.from_env().start_date
         print(

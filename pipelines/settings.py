@@ -26,6 +26,23 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _check_date_and_zone() -> None:
+    """A ValueError naming the variable for a start date or time zone Dagster would choke on."""
+    import datetime
+    import zoneinfo
+
+    start = _env("CARDFEATURES_START_DATE", "2026-11-01")
+    try:
+        datetime.datetime.strptime(start, "%Y-%m-%d")
+    except ValueError:
+        raise ValueError(f"CARDFEATURES_START_DATE={start!r} is not a YYYY-MM-DD date") from None
+    zone = _env("CARDFEATURES_TIMEZONE", "Europe/Moscow")
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"CARDFEATURES_TIMEZONE={zone!r} is not a known time zone") from None
+
+
 def _absolute(path: str) -> str:
     return path if "://" in path else os.path.abspath(path)
 
@@ -47,6 +64,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         store = _absolute(_env("CARDFEATURES_STORE", "demo_store"))
+        _check_date_and_zone()
         return cls(
             store=store,
             landing=_absolute(_env("CARDFEATURES_LANDING", f"{store}/landing")),

@@ -60,3 +60,16 @@ def test_a_bad_cardfeatures_shards_variable_is_one_error_not_a_broken_cli(
         assert main(["run", "--snapshot", "2026-11-01"]) == 2
         assert "CARDFEATURES_SHARDS" in capsys.readouterr().err
     assert not (tmp_path / "store").exists()
+
+
+def test_run_with_a_bad_start_date_or_timezone_names_the_variable(
+    pipeline_env, monkeypatch, capsys
+):
+    """CARDFEATURES_START_DATE=bad gave strptime's ValueError and CARDFEATURES_TIMEZONE=Mars/Base
+    a ZoneInfoNotFoundError, both as tracebacks from inside Dagster, naming no variable."""
+    for name, value in (("CARDFEATURES_START_DATE", "bad"), ("CARDFEATURES_TIMEZONE", "Mars/Base")):
+        with monkeypatch.context() as env:
+            env.setenv(name, value)
+            assert main(["run", "--snapshot", "2026-11-01"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and name in err[0] and value in err[0]
