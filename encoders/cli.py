@@ -96,6 +96,21 @@ def _read_column(path: str, column: str) -> Any:
     return pq.read_table(fs_path, columns=[column], filesystem=fs).column(column)
 
 
+def _check_output(path: str | None) -> None:
+    """Refuse an --output that cannot be a file before any embedding work (local paths)."""
+    import os
+
+    if not path or "://" in path:
+        return
+    if os.path.isdir(path):
+        raise SystemExit(f"{path}: --output is a folder; give a file path")
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise SystemExit(f"{path}: --output cannot be written ({parent} is a file)")
+
+
 def _finish(args: argparse.Namespace, stats: Any, columns: dict[str, Any]) -> int:
     if args.output:
         import pyarrow as pa
@@ -114,6 +129,7 @@ def _embed_text(args: argparse.Namespace) -> int:
     from encoders.errors import ModelLoadError
     from encoders.text import SentenceTransformerEncoder
 
+    _check_output(args.output)
     texts = _read_column(args.input, args.column)
     if pa.types.is_nested(texts.type):
         raise SystemExit(
@@ -149,6 +165,7 @@ def _embed_image(args: argparse.Namespace) -> int:
     from encoders.errors import ModelLoadError
 
     arch, pretrained, checkpoint = parse_image_model(args)
+    _check_output(args.output)
     column = _read_column(args.input, args.column).combine_chunks()
     row = photo = None
     if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):

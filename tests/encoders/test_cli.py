@@ -125,3 +125,19 @@ def test_embed_text_of_a_list_column_is_a_one_line_error(tmp_path):
         _run(argv + ["--store", str(tmp_path / "store")])
     message = str(exc.value.code)
     assert path in message and "'category_path'" in message and "\n" not in message
+
+
+def test_embed_output_that_cannot_be_written_is_a_one_line_error(tmp_path):
+    """--output naming a folder (or a path under a file) ended in IsADirectoryError /
+    FileExistsError tracebacks from the final write."""
+    import pytest
+
+    path = str(tmp_path / "in.parquet")
+    pq.write_table(pa.table({"title": ["a"]}), path)
+    (tmp_path / "folder").mkdir()
+    for output in (tmp_path / "folder", tmp_path / "in.parquet" / "x.parquet"):
+        argv = ["embed", "text", "--model", "unused", "--input", path, "--column", "title"]
+        with pytest.raises(SystemExit) as exc:
+            _run(argv + ["--store", str(tmp_path / "store"), "--output", str(output)])
+        message = str(exc.value.code)
+        assert str(output) in message and "\n" not in message
