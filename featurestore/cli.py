@@ -123,7 +123,10 @@ def _sql(args: argparse.Namespace) -> int:
     if args.out:
         if os.path.isdir(args.out):
             return _fail(f"--out {args.out} is a folder; give a file path")
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        except OSError as exc:  # a part of the path is a file
+            return _fail(f"--out {args.out}: cannot make its folder ({exc})")
     if args.format == "parquet":
         frame.write_parquet(args.out, compression="zstd")
     elif args.format == "csv":

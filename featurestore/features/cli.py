@@ -87,7 +87,11 @@ def run(args: argparse.Namespace) -> int:
     # Written next to --out and renamed into place when complete: a crash or a bad chunk leaves
     # any earlier --out as it was, never a half-written file.
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)  # as write_parquet_atomic does for embed
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)  # as write_parquet_atomic does for embed
+    except OSError as exc:  # a part of the path is a file
+        print(f"pair-features: --out {args.out}: cannot make its folder ({exc})", file=sys.stderr)
+        return 2
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
     t0 = time.perf_counter()
     done = 0

@@ -77,3 +77,9 @@ def test_out_that_is_a_folder_is_refused_before_any_work(files, capsys):
     (files / "f.parquet").mkdir()
     rc, err = _run(files, capsys)
     assert rc == 2 and len(err) == 1 and "f.parquet" in err[0]
+
+
+def test_out_under_a_file_is_a_one_line_error(files, capsys):
+    """--out items.parquet/x.parquet gave mkdir's FileExistsError traceback."""
+    rc, err = _run(files, capsys, out="items.parquet/f.parquet")
+    assert rc == 2 and len(err) == 1 and "items.parquet" in err[0]

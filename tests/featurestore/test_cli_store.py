@@ -202,3 +202,12 @@ def test_check_and_read_accept_polars_text_columns_registered_as_string(tmp_path
     read = store.read("item_features", feature_set="items")
     read = read.collect() if isinstance(read, pl.LazyFrame) else read
     assert read.sort("item_id")["category_l1"].to_list() == ["Обувь", None]
+
+
+def test_sql_out_under_a_file_is_a_one_line_error(root, tmp_path, capsys):
+    """--out some.csv/r.csv gave makedirs' FileExistsError traceback."""
+    (tmp_path / "some.csv").write_text("x")
+    out = tmp_path / "some.csv" / "r.csv"
+    assert run("sql", "select 1", "--store", root, "--format", "csv", "--out", str(out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(out) in err[0]
