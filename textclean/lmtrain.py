@@ -613,6 +613,12 @@ def _iter_lines(paths: Sequence[str]) -> Iterator[str]:
 def _train_lm_command(args: argparse.Namespace) -> int:
     import sys
 
+    existing = os.path.dirname(os.path.abspath(args.out))
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):  # e.g. --out words.txt/lm.arpa: no folder can be made
+        print(f"cardfeatures train-lm: --out {args.out}: {existing} is a file", file=sys.stderr)
+        return 2
     if os.path.isdir(args.out):  # found before training, not at the final rename
         print(
             f"cardfeatures train-lm: --out {args.out} is a folder; give a file path",

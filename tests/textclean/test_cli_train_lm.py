@@ -29,3 +29,13 @@ def test_train_lm_order_zero_is_an_error_not_the_default(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "order" in err[0]
     assert not out.exists()
+
+
+def test_train_lm_out_under_a_file_is_refused_before_training(tmp_path, capsys):
+    """--out words.txt/lm.arpa trained the model, then died in makedirs (FileExistsError)."""
+    corpus = tmp_path / "words.txt"
+    corpus.write_text("привет 3\nмир 2\n", encoding="utf-8")
+    out = corpus / "lm.arpa"
+    assert main(["train-lm", "--corpus", str(corpus), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(out) in err[0]
