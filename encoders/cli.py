@@ -150,9 +150,17 @@ def _embed_text(args: argparse.Namespace) -> int:
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = embed_texts(
-        texts, encoder, args.store, chunk_rows=args.chunk_rows or 50_000, progress=not args.quiet
-    )
+    try:  # a lazily loaded model fails here, on the first text to encode
+        result = embed_texts(
+            texts,
+            encoder,
+            args.store,
+            chunk_rows=args.chunk_rows or 50_000,
+            progress=not args.quiet,
+        )
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return _finish(args, result.stats, {"content_hash": result.hashes})
 
 
@@ -189,14 +197,18 @@ def _embed_image(args: argparse.Namespace) -> int:
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = embed_images(
-        column,
-        encoder,
-        args.store,
-        workers=args.workers,
-        chunk_rows=args.chunk_rows or 10_000,
-        progress=not args.quiet,
-    )
+    try:  # the model loads lazily, on the first image to encode
+        result = embed_images(
+            column,
+            encoder,
+            args.store,
+            workers=args.workers,
+            chunk_rows=args.chunk_rows or 10_000,
+            progress=not args.quiet,
+        )
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     out: dict[str, Any] = {"path": column, "image_hash": result.hashes, "status": result.status}
     if row is not None:
         out = {"row": row, "photo_index": photo, **out}

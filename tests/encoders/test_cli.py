@@ -141,3 +141,22 @@ def test_embed_output_that_cannot_be_written_is_a_one_line_error(tmp_path):
             _run(argv + ["--store", str(tmp_path / "store"), "--output", str(output)])
         message = str(exc.value.code)
         assert str(output) in message and "\n" not in message
+
+
+def test_embed_image_with_a_bad_checkpoint_is_an_error_not_a_traceback(
+    tmp_path, clip_model, capsys
+):
+    """The image model loads lazily, inside embed_images, outside the handler's ModelLoadError
+    guard: a checkpoint that is no checkpoint gave a ModelLoadError traceback (exit 1)."""
+    from PIL import Image
+
+    arch, _ = clip_model
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "a.jpg")
+    path = str(tmp_path / "in.parquet")
+    pq.write_table(pa.table({"p": [str(tmp_path / "a.jpg")]}), path)
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint\n")
+    argv = ["embed", "image", "--arch", arch, "--checkpoint", str(bad), "--input", path]
+    argv += ["--column", "p", "--store", str(tmp_path / "store"), "--quiet", "--workers", "0"]
+    assert _run(argv) == 2
+    assert "Could not load the image model" in capsys.readouterr().err
