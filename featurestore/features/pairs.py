@@ -223,6 +223,14 @@ class PairFeatureStream(Iterator[pa.Table]):
             label = pl.col("label")
             if pairs.schema["label"].is_float():  # pandas' int column with gaps: NaN = unknown
                 label = label.fill_nan(None)
+            wrong = pairs.select(label.cast(pl.Float64, strict=False)).with_row_index("row")
+            wrong = wrong.filter(pl.col("label").is_not_null() & ~pl.col("label").is_in([0.0, 1.0]))
+            if wrong.height:
+                row, value = wrong.row(0)
+                raise ValueError(
+                    f"pairs: column 'label' must be 1, 0 or null; row {row} holds {value} "
+                    f"({wrong.height} rows hold other values)"
+                )
             label = label.cast(pl.Int8)
         p = pairs.select(
             pl.col("item_id_1").cast(pl.String),

@@ -759,3 +759,12 @@ def test_float_labels_with_nan_are_unknown():
     )
     out = compute_pair_features(items, pairs, feature_set="core")
     assert out["label"].to_list() == [1, None, 0]
+
+
+@pytest.mark.parametrize("labels", [[1, 1000], [1.0, 0.5], [0, -1]])
+def test_labels_other_than_0_1_are_an_error_naming_the_row(labels):
+    # 1000 crashed with polars' Int8 cast error; 0.5 was truncated to 0 and -1 kept as a class.
+    items = pl.DataFrame({"item_id": ["a", "b"], "title": ["x", "y"]})
+    pairs = pl.DataFrame({"item_id_1": ["a", "b"], "item_id_2": ["b", "a"], "label": labels})
+    with pytest.raises(ValueError, match=r"column 'label' must be 1, 0 or null; row 1 holds"):
+        compute_pair_features(items, pairs, feature_set="core")
