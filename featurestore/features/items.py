@@ -8,6 +8,7 @@ Missing optional columns give null / NaN columns (never 0); the output schema is
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 
 from featurestore.features.inputs import field_texts, parse_attributes
 from featurestore.features.specs import CATEGORY_LEVELS, ITEMS, Row
@@ -79,6 +80,20 @@ def item_rows(spaces=()) -> list[Row]:
             )
         )
     return rows
+
+
+def item_feature_schema(dims: dict[str, int]) -> pa.Schema:
+    """Arrow schema of the "items" set: ``item_id``, then ``item_rows`` in order; ``dims`` gives
+    each embedding space's vector width (the model's dimension)."""
+    types = {"float32": pa.float32(), "string": pa.string()}
+    fields = [pa.field("item_id", pa.string(), nullable=False)]
+    for row in item_rows(tuple(dims)):
+        if row.group == "emb":
+            kind = pa.list_(pa.float32(), dims[row.name.removeprefix("emb_")])
+        else:
+            kind = types[row.dtype]
+        fields.append(pa.field(row.name, kind))
+    return pa.schema(fields, metadata={"cardfeatures.feature_set": ITEMS})
 
 
 def item_features(items: pl.DataFrame, vectors=None, *, feature_set: str = ITEMS) -> pl.DataFrame:

@@ -199,7 +199,7 @@ def build(
         text_encoder: TextEncoderResource,
         image_encoder: ImageEncoderResource,
     ) -> dg.MaterializeResult:
-        from featurestore.features import feature_specs
+        from featurestore.features import feature_specs, item_feature_schema
         from featurestore.features import item_features as compute
 
         snapshot = snapshot_of(context)
@@ -220,7 +220,8 @@ def build(
             "item_features",
             frame,
             partition={"feature_set": "items", "version": version, "snapshot": snapshot},
-            schema=frame.to_arrow().schema,
+            # vector widths are the models' dimensions, as the embedding caches hold them
+            schema=item_feature_schema({s: frame.schema[f"emb_{s}"].size for s in vectors}),
         )
         fs.register_features(specs, code_version=FEATURES_CODE_VERSION)
         fs.refresh_catalog()

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
-from featurestore.features import feature_specs, item_features
+from featurestore.features import feature_specs, item_feature_schema, item_features
 
 
 def test_item_features_values_and_specs():
@@ -35,6 +36,12 @@ def test_item_features_values_and_specs():
     }
     out = item_features(items, vec)
     assert out.columns[1:] == [s.name for s in feature_specs("items", ["title"])]
+    # the explicit schema the store writes with: the same columns, cast without loss
+    schema = item_feature_schema({"title": 2})
+    assert schema.names == out.columns
+    assert pl.from_arrow(out.to_arrow().cast(schema)).equals(out)
+    assert str(schema.field("emb_title").type) == "fixed_size_list<item: float>[2]"
+    assert schema.field("category_l1").type == pa.string()
     a, b = out.row(0, named=True), out.row(1, named=True)
     assert a["title_len_chars"] == 18 and a["title_len_words"] == 4
     assert a["n_photos"] == 2 and a["n_attributes"] == 2 and b["n_photos"] == 0
