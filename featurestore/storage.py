@@ -15,6 +15,7 @@ skipped. See ``FeatureStore.replace_partition``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -22,6 +23,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import fsspec
@@ -81,6 +83,19 @@ def join(root: str, *parts: str) -> str:
     return out
 
 
+@contextlib.contextmanager
+def _renamed_into_place(final: str) -> Iterator[str]:
+    """A hidden temporary path beside the local file ``final`` (no ``*.parquet`` glob matches
+    it): renamed onto ``final`` when the block succeeds, removed when it fails."""
+    tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def write_parquet_atomic(
     path: str,
     table: pa.Table,
@@ -104,17 +119,11 @@ def write_parquet_atomic(
         "use_dictionary": dictionary_columns(table.schema),
     }
     if is_local(path):
-        final = local_path(fs_path)
-        tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
-        try:
+        with _renamed_into_place(local_path(fs_path)) as tmp:
             pq.write_table(table, tmp, **options)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             size, digest = _size_and_digest_local(tmp)
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     else:
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink, **options)
@@ -135,14 +144,8 @@ def put_file(local: str, dest: str) -> None:
     fs, fs_path = filesystem(dest)
     fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
     if is_local(dest):
-        final = local_path(fs_path)
-        tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
-        try:
+        with _renamed_into_place(local_path(fs_path)) as tmp:
             shutil.move(local, tmp)
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     else:
         fs.put_file(local, fs_path)
 
@@ -163,13 +166,8 @@ def local_copy(path: str) -> str:
     target = os.path.join(folder, os.path.basename(fs_path))
     if not os.path.exists(target):
         os.makedirs(folder, exist_ok=True)
-        tmp = f"{target}.{uuid.uuid4().hex}.tmp"
-        try:
+        with _renamed_into_place(target) as tmp:
             fs.get_file(fs_path, tmp)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     return target
 
 
