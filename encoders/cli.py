@@ -97,18 +97,12 @@ def _read_column(path: str, column: str) -> Any:
 
 
 def _check_output(path: str | None) -> None:
-    """Refuse an --output that cannot be a file before any embedding work (local paths)."""
-    import os
+    """Refuse an --output that cannot be a file before any embedding work."""
+    from featurestore.storage import prepare_output
 
-    if not path or "://" in path:
-        return
-    if os.path.isdir(path):
-        raise SystemExit(f"{path}: --output is a folder; give a file path")
-    parent = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        raise SystemExit(f"{path}: --output cannot be written ({parent} is a file)")
+    problem = path and prepare_output(path)
+    if problem:
+        raise SystemExit(f"--output {problem}")
 
 
 def _finish(args: argparse.Namespace, stats: Any, columns: dict[str, Any]) -> int:

@@ -112,6 +112,7 @@ def _sql(args: argparse.Namespace) -> int:
     import duckdb
     import polars as pl
 
+    from featurestore.storage import prepare_output
     from featurestore.store import ReadOnlyQueryError
 
     try:
@@ -120,13 +121,9 @@ def _sql(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.format == "parquet" and not args.out:
         return _fail("--format parquet needs --out FILE")
-    if args.out:
-        if os.path.isdir(args.out):
-            return _fail(f"--out {args.out} is a folder; give a file path")
-        try:
-            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        except OSError as exc:  # a part of the path is a file
-            return _fail(f"--out {args.out}: cannot make its folder ({exc})")
+    problem = args.out and prepare_output(args.out)
+    if problem:
+        return _fail(f"--out {problem}")
     if args.format == "parquet":
         frame.write_parquet(args.out, compression="zstd")
     elif args.format == "csv":

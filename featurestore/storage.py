@@ -84,7 +84,7 @@ def join(root: str, *parts: str) -> str:
 
 
 @contextlib.contextmanager
-def _renamed_into_place(final: str) -> Iterator[str]:
+def renamed_into_place(final: str) -> Iterator[str]:
     """A hidden temporary path beside the local file ``final`` (no ``*.parquet`` glob matches
     it): renamed onto ``final`` when the block succeeds, removed when it fails."""
     tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
@@ -94,6 +94,21 @@ def _renamed_into_place(final: str) -> Iterator[str]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def prepare_output(path: str) -> str | None:
+    """Make the folder of the local output file ``path``; say in one line why it cannot be one
+    (a folder, or a path under a file), else None. Checked before the work, not at its end."""
+    if not is_local(path):
+        return None  # an object store has no folders to make
+    path = local_path(path)
+    if os.path.isdir(path):
+        return f"{path} is a folder; give a file path"
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    except OSError as exc:  # a part of the path is a file
+        return f"{path}: cannot make its folder ({exc})"
+    return None
 
 
 def write_parquet_atomic(
@@ -119,7 +134,7 @@ def write_parquet_atomic(
         "use_dictionary": dictionary_columns(table.schema),
     }
     if is_local(path):
-        with _renamed_into_place(local_path(fs_path)) as tmp:
+        with renamed_into_place(local_path(fs_path)) as tmp:
             pq.write_table(table, tmp, **options)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -144,7 +159,7 @@ def put_file(local: str, dest: str) -> None:
     fs, fs_path = filesystem(dest)
     fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
     if is_local(dest):
-        with _renamed_into_place(local_path(fs_path)) as tmp:
+        with renamed_into_place(local_path(fs_path)) as tmp:
             shutil.move(local, tmp)
     else:
         fs.put_file(local, fs_path)
@@ -166,7 +181,7 @@ def local_copy(path: str) -> str:
     target = os.path.join(folder, os.path.basename(fs_path))
     if not os.path.exists(target):
         os.makedirs(folder, exist_ok=True)
-        with _renamed_into_place(target) as tmp:
+        with renamed_into_place(target) as tmp:
             fs.get_file(fs_path, tmp)
     return target
 

@@ -10,8 +10,6 @@ import argparse
 import os
 import sys
 import time
-import uuid
-from pathlib import Path
 
 
 def add_command(subparsers) -> None:
@@ -58,10 +56,16 @@ def run(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
     from featurestore.features import pair_features
-    from featurestore.storage import PARQUET_COMPRESSION, dictionary_columns
+    from featurestore.storage import (
+        PARQUET_COMPRESSION,
+        dictionary_columns,
+        prepare_output,
+        renamed_into_place,
+    )
 
-    if os.path.isdir(args.out):
-        print(f"pair-features: --out {args.out} is a folder; give a file path", file=sys.stderr)
+    problem = prepare_output(args.out)
+    if problem:
+        print(f"pair-features: --out {problem}", file=sys.stderr)
         return 2
     try:
         items = _read(args.items)
@@ -86,32 +90,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
     # Written next to --out and renamed into place when complete: a crash or a bad chunk leaves
     # any earlier --out as it was, never a half-written file.
-    out = Path(args.out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)  # as write_parquet_atomic does for embed
-    except OSError as exc:  # a part of the path is a file
-        print(f"pair-features: --out {args.out}: cannot make its folder ({exc})", file=sys.stderr)
-        return 2
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
     t0 = time.perf_counter()
     done = 0
-    try:
-        with pq.ParquetWriter(
+    with (
+        renamed_into_place(os.path.abspath(args.out)) as tmp,
+        pq.ParquetWriter(
             tmp,
             stream.schema,
             compression=PARQUET_COMPRESSION,
             use_dictionary=dictionary_columns(stream.schema),
-        ) as writer:
-            for table in stream:
-                writer.write_table(table)
-                done += table.num_rows
-                rate = done / max(time.perf_counter() - t0, 1e-9)
-                print(
-                    f"pair-features: {done}/{stream.stats.rows_out} pairs ({rate:,.0f}/s)",
-                    file=sys.stderr,
-                )
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+        ) as writer,
+    ):
+        for table in stream:
+            writer.write_table(table)
+            done += table.num_rows
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            print(
+                f"pair-features: {done}/{stream.stats.rows_out} pairs ({rate:,.0f}/s)",
+                file=sys.stderr,
+            )
     print(f"pair-features: wrote {args.out}; stats {stream.stats.as_dict()}", file=sys.stderr)
     return 0
